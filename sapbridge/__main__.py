@@ -1,0 +1,5 @@
+"""``python -m sapbridge`` runs the CLI."""
+
+from sapbridge.cli import main
+
+main()

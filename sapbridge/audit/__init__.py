@@ -1,0 +1,1 @@
+"""The tamper-evident audit log: every controlled action, chained by hashes."""

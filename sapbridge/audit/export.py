@@ -1,0 +1,86 @@
+"""Auditors' evidence: the audit log as CSV, XLSX or JSON lines, written atomically."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from sapbridge.audit.chain import canonical_json
+from sapbridge.audit.log import AuditEntry
+from sapbridge.errors import InputError
+
+__all__ = ["FORMATS", "write_entries"]
+
+FORMATS = ("csv", "xlsx", "jsonl")
+"""Export formats ``audit export --format`` accepts."""
+
+_COLUMNS = (
+    "seq", "at", "action", "actor", "run_id", "batch_id", "row_no", "customer", "before",
+    "after", "sap_document", "message", "detail", "alg", "prev_hash", "hash",
+)
+
+
+def _flat(entry: AuditEntry) -> list[Any]:
+    """One row of cells; JSON fields stay canonical JSON text so amounts keep every digit."""
+    data = entry.as_dict()
+    cells: list[Any] = []
+    for name in _COLUMNS:
+        value = data[name]
+        if isinstance(value, dict):
+            value = canonical_json(value)
+        cells.append("" if value is None else value)
+    return cells
+
+
+def _write_csv(entries: Iterable[AuditEntry], path: Path) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(_COLUMNS)
+        for entry in entries:
+            writer.writerow(_flat(entry))
+            count += 1
+    return count
+
+
+def _write_jsonl(entries: Iterable[AuditEntry], path: Path) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8") as fh:
+        for entry in entries:
+            fh.write(json.dumps(entry.as_dict(), sort_keys=True, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def _write_xlsx(entries: Iterable[AuditEntry], path: Path) -> int:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("audit_log")
+    sheet.append(list(_COLUMNS))
+    count = 0
+    for entry in entries:
+        sheet.append(_flat(entry))
+        count += 1
+    workbook.save(path)
+    return count
+
+
+def write_entries(entries: Iterable[AuditEntry], path: str | Path, *, fmt: str) -> int:
+    """Write entries to ``path`` (temp file, then rename); return how many were written."""
+    writers = {"csv": _write_csv, "xlsx": _write_xlsx, "jsonl": _write_jsonl}
+    if fmt not in writers:
+        msg = f"unknown export format {fmt!r} (use {', '.join(FORMATS)})"
+        raise InputError(msg, path=str(path))
+    target = Path(path)
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        count = writers[fmt](entries, temp)
+        temp.replace(target)
+    finally:
+        temp.unlink(missing_ok=True)
+    return count

@@ -1,0 +1,85 @@
+"""The ``sapbridge`` command: a thin click layer over the library.
+
+Each command module exposes ``COMMANDS``; this module wires them into one group and turns every
+:class:`~sapbridge.errors.SapBridgeError` into one line on stderr (a traceback only with
+``--debug``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from sapbridge.cli.context import AppContext
+from sapbridge.errors import SapBridgeError
+
+__all__ = ["cli", "main"]
+
+COMMAND_MODULES: list[str] = [
+    "sapbridge.cli.sync",
+    "sapbridge.cli.push",
+    "sapbridge.cli.audit",
+]
+"""Modules whose ``COMMANDS`` join the top-level group, in help order."""
+
+EXIT_ERROR = 1
+"""A command failed; stderr has one line saying what and where."""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", envvar="SAPBRIDGE_CONFIG", type=click.Path(),
+              help="Config file (default: ./sapbridge.toml if present, else built-ins only).")
+@click.option("--db", "db_url", envvar="SAPBRIDGE_DB",
+              help="Store URL, e.g. sqlite:///sapbridge.db or postgresql+psycopg://host/db.")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@click.option("--log-json", is_flag=True, help="Structured JSON logs on stderr, even on a terminal.")
+@click.option("--as", "actor", metavar="USER", help="Act as this configured user (default: OS user).")
+@click.version_option(package_name="sapbridge")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db_url: str | None, debug: bool,
+        log_json: bool, actor: str | None) -> None:
+    """Pull SAP S/4HANA FSCM data, reconcile it, and push approved changes back under control.
+
+    \b
+    Example:
+      sapbridge sync all --system demo
+      sapbridge systems list
+    """
+    app = AppContext(config_path=config_path, db_url=db_url, debug=debug, log_json=log_json,
+                     actor_override=actor)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(name)
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: run the CLI, translating library errors into one line and an exit code."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        return cli.main(args=argv, prog_name="sapbridge", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(EXIT_ERROR)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except SapBridgeError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(getattr(exc, "exit_code", EXIT_ERROR))
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,157 @@
+"""``sapbridge audit``: verify, review and export the tamper-evident audit log."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+
+import click
+
+from sapbridge.audit.chain import canonical_json
+from sapbridge.audit.log import export, get_entry, query, set_key_env, verify
+from sapbridge.cli.context import AppContext
+from sapbridge.errors import InputError
+
+__all__ = ["COMMANDS"]
+
+EXIT_BROKEN = 1
+"""``audit verify`` found a broken chain."""
+
+
+def _key_env(app: AppContext) -> None:
+    set_key_env(str(app.settings.section("audit").get("key_env", "SAPBRIDGE_AUDIT_KEY")))
+
+
+def _when(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        msg = f"--{name} must be a date or ISO timestamp, not {value!r}"
+        raise InputError(msg) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _filters(func: click.decorators.FC) -> click.decorators.FC:
+    for option in reversed([
+        click.option("--since", help="From this UTC date/time (inclusive), e.g. 2026-01-01."),
+        click.option("--until", help="Before this UTC date/time (exclusive)."),
+        click.option("--actor", help="Only entries by this user."),
+        click.option("--action", help="Only this action (approved, applied, refused, ...)."),
+        click.option("--batch", "batch_id", help="Only this batch."),
+        click.option("--customer", help="Only this customer."),
+    ]):
+        func = option(func)
+    return func
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """Verify, review and export the audit log.
+
+    \b
+    Example:
+      sapbridge audit verify
+      sapbridge audit list --batch L-20261122-1a2b3c4d
+      sapbridge audit export --format xlsx --output evidence.xlsx --since 2026-01-01
+    """
+
+
+@audit_group.command("verify")
+@click.option("--require-key", is_flag=True, help="Every entry must be HMAC-keyed.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@click.pass_obj
+def audit_verify(app: AppContext, require_key: bool, as_json: bool) -> None:
+    """Check the hash chain; name the first edited, deleted, inserted or reordered entry.
+
+    Exit code 1 when the chain is broken. Keep the printed head hash outside the store
+    (e.g. in the job log): it proves later that nothing was cut off the end.
+
+    \b
+    Example:
+      SAPBRIDGE_AUDIT_KEY=... sapbridge audit verify --require-key
+    """
+    _key_env(app)
+    result = verify(app.store.engine, require_key=require_key)
+    if as_json:
+        click.echo(json.dumps({"ok": result.ok, "checked": result.checked,
+                               "first_broken_id": result.first_broken_id,
+                               "reason": result.reason, "head_hash": result.head_hash}))
+    elif result.ok:
+        click.echo(f"audit log intact: {result.checked} entries, head {result.head_hash}")
+    else:
+        click.echo(f"audit log BROKEN at entry {result.first_broken_id}: {result.reason} "
+                   f"({result.checked} entries verified before it)", err=True)
+    if not result.ok:
+        sys.exit(EXIT_BROKEN)
+
+
+@audit_group.command("list")
+@_filters
+@click.option("--limit", type=int, default=None, help="At most this many entries.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
+@click.pass_obj
+def audit_list(app: AppContext, since: str | None, until: str | None, actor: str | None,
+               action: str | None, batch_id: str | None, customer: str | None,
+               limit: int | None, as_json: bool) -> None:
+    """List entries, oldest first, filtered by date range, actor, action, batch, customer.
+
+    \b
+    Example:
+      sapbridge audit list --action refused --since 2026-11-01
+    """
+    for entry in query(app.store.engine, since=_when(since, "since"),
+                       until=_when(until, "until"), actor=actor, action=action,
+                       batch_id=batch_id, customer=customer, limit=limit):
+        if as_json:
+            click.echo(canonical_json(entry.as_dict()))
+            continue
+        where = " ".join(x for x in (entry.batch_id, f"row {entry.row_no}"
+                                     if entry.row_no is not None else None,
+                                     entry.customer) if x)
+        text = entry.message or entry.sap_document or ""
+        click.echo(f"{entry.seq:>7}  {entry.at:%Y-%m-%d %H:%M:%S}Z  {entry.action:<13} "
+                   f"{entry.actor:<12} {where:<36} {text}")
+
+
+@audit_group.command("show")
+@click.argument("entry_id", type=int)
+@click.pass_obj
+def audit_show(app: AppContext, entry_id: int) -> None:
+    """Show one entry in full (JSON), including its hashes.
+
+    \b
+    Example:
+      sapbridge audit show 42
+    """
+    click.echo(json.dumps(get_entry(app.store.engine, entry_id).as_dict(), indent=2,
+                          sort_keys=True, ensure_ascii=False))
+
+
+@audit_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "jsonl"]), required=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
+@_filters
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@click.pass_obj
+def audit_export(app: AppContext, fmt: str, output: str, since: str | None,
+                 until: str | None, actor: str | None, action: str | None,
+                 batch_id: str | None, customer: str | None, as_json: bool) -> None:
+    """Export entries as evidence for auditors (amounts stay exact, as text).
+
+    \b
+    Example:
+      sapbridge audit export --format csv -o audit-2026-q4.csv --since 2026-10-01
+    """
+    count = export(app.store.engine, output, fmt=fmt, since=_when(since, "since"),
+                   until=_when(until, "until"), actor=actor, action=action,
+                   batch_id=batch_id, customer=customer)
+    if as_json:
+        click.echo(json.dumps({"written": count, "path": output, "format": fmt}))
+    else:
+        click.echo(f"wrote {count} entries to {output}")
+
+
+COMMANDS: list[click.Command] = [audit_group]

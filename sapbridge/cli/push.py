@@ -1,0 +1,257 @@
+"""``sapbridge push``, ``approve`` and ``reject``: controlled changes to SAP."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from sapbridge.audit.chain import to_jsonable
+from sapbridge.audit.log import set_key_env
+from sapbridge.cli.context import AppContext
+from sapbridge.errors import ControlError
+from sapbridge.push.authority import PushConfig, load_push_config
+from sapbridge.push.identity import identify
+
+__all__ = ["COMMANDS"]
+
+EXIT_INCOMPLETE = 1
+"""``push plan --apply`` left rows failed, unknown or not attempted."""
+
+
+def _setup(app: AppContext, declared: str | None, attempted: str) -> tuple[PushConfig, str]:
+    """The push config and the configured user acting now (a refused identity is logged)."""
+    config = load_push_config(app.settings)
+    set_key_env(config.audit_key_env)
+    os_login = os.environ.get("SAPBRIDGE_USER") or getpass.getuser()
+    actor = identify(app.store.engine, config, declared=declared or app.actor_override,
+                     os_login=os_login, run_id=app.run_id, attempted=attempted)
+    return config, actor
+
+
+def _emit_json(value: Any) -> None:
+    click.echo(json.dumps(to_jsonable(value), indent=2, sort_keys=True))
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}
+
+
+def _import(app: AppContext, kind: str, file: str, system: str | None, as_json: bool) -> None:
+    from sapbridge.push.batches import import_batch
+
+    config, actor = _setup(app, None, f"push {kind}")
+    target = app.settings.system(system).name
+    result = import_batch(app.store.engine, kind, file, system=target, requester=actor,
+                          run_id=app.run_id, config=config)
+    if as_json:
+        _emit_json(_as_dict(result))
+        return
+    click.echo(f"batch {result.batch_id}: {result.rows} {kind} row(s), total "
+               f"{result.total} {result.currency}, requested by {actor}; awaiting approval")
+
+
+_system_option = click.option("--system", help="SAP system the batch is for (default: config).")
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+
+
+@click.group("push")
+def push_group() -> None:
+    """Request, plan and apply credit-limit changes and write-offs (SOX-controlled).
+
+    \b
+    Example:
+      sapbridge push limits limits.csv
+      sapbridge approve L-20261122-1a2b3c4d --as bob
+      sapbridge push plan L-20261122-1a2b3c4d
+      sapbridge push plan L-20261122-1a2b3c4d --apply
+    """
+
+
+@push_group.command("limits")
+@click.argument("file", type=click.Path(dir_okay=False))
+@_system_option
+@_json_option
+@click.pass_obj
+def push_limits(app: AppContext, file: str, system: str | None, as_json: bool) -> None:
+    """Request credit-limit changes from a CSV or XLSX file.
+
+    Columns: customer, credit_segment, new_limit, currency, valid_to, reason.
+
+    \b
+    Example:
+      sapbridge push limits limits.csv --system PRD
+    """
+    _import(app, "limits", file, system, as_json)
+
+
+@push_group.command("write-offs")
+@click.argument("file", type=click.Path(dir_okay=False))
+@_system_option
+@_json_option
+@click.pass_obj
+def push_writeoffs(app: AppContext, file: str, system: str | None, as_json: bool) -> None:
+    """Request write-offs of open items from a CSV or XLSX file.
+
+    Columns: company_code, customer, fiscal_year, document, item, amount, currency,
+    reason_code, text.
+
+    \b
+    Example:
+      sapbridge push write-offs small-balances.xlsx
+    """
+    _import(app, "write-offs", file, system, as_json)
+
+
+def _print_plan(plan: Any) -> None:
+    click.echo(f"batch {plan.batch_id} ({plan.kind}, {plan.status}) - dry run, nothing sent")
+    for row in plan.rows:
+        before = ", ".join(f"{k}={v}" for k, v in row.before.items() if v is not None)
+        after = ", ".join(f"{k}={v}" for k, v in row.after.items() if v is not None)
+        click.echo(f"  row {row.row_no:>4}  {row.ref:<28} {row.verdict:<8} {before} -> {after}")
+    if plan.stale:
+        click.echo(f"{len(plan.stale)} stale row(s) will be refused: SAP changed since the "
+                   "request")
+
+
+def _print_report(report: Any) -> None:
+    for row in report.rows:
+        extra = " ".join(x for x in (row.sap_document, row.message) if x)
+        click.echo(f"  row {row.row_no:>4}  {row.customer:<10} {row.outcome:<13} {extra}")
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(report.counts.items()))
+    click.echo(f"batch {report.batch_id}: {report.status} ({counts})")
+
+
+@push_group.command("plan")
+@click.argument("batch_id")
+@click.option("--apply", "do_apply", is_flag=True,
+              help="Apply the approved batch (default: dry run showing before/after).")
+@_json_option
+@click.pass_obj
+def push_plan(app: AppContext, batch_id: str, do_apply: bool, as_json: bool) -> None:
+    """Show what a batch would change in SAP now, or apply it with --apply.
+
+    A re-run resumes: rows already done are skipped, interrupted rows are checked in SAP first.
+
+    \b
+    Example:
+      sapbridge push plan W-20261122-9f8e7d6c
+      sapbridge push plan W-20261122-9f8e7d6c --apply --json
+    """
+    from sapbridge.push.apply import apply_batch
+    from sapbridge.push.plan import plan_batch
+    from sapbridge.push.sap import connect
+    from sapbridge.push.state import load_batch
+
+    config, actor = _setup(app, None, "apply" if do_apply else "plan")
+    engine = app.store.engine
+    with engine.connect() as conn:
+        batch = load_batch(conn, batch_id)
+    odata, rfc = connect(app.settings.system(batch.system))
+    try:
+        if not do_apply:
+            plan = plan_batch(engine, batch_id, odata=odata, actor=actor, run_id=app.run_id)
+            _emit_json(_as_dict(plan) | {"rows": [_as_dict(r) for r in plan.rows]}) \
+                if as_json else _print_plan(plan)
+            return
+        report = apply_batch(engine, batch_id, odata=odata, rfc=rfc, config=config,
+                             actor=actor, run_id=app.run_id)
+    finally:
+        rfc.close()
+    if as_json:
+        _emit_json(_as_dict(report) | {"rows": [_as_dict(r) for r in report.rows],
+                                       "counts": report.counts})
+    else:
+        _print_report(report)
+    if report.status != "done":
+        sys.exit(EXIT_INCOMPLETE)
+
+
+@push_group.command("status")
+@click.argument("batch_id", required=False)
+@_json_option
+@click.pass_obj
+def push_status(app: AppContext, batch_id: str | None, as_json: bool) -> None:
+    """Show batches (latest first) or one batch: status, approvals, row states.
+
+    \b
+    Example:
+      sapbridge push status
+      sapbridge push status L-20261122-1a2b3c4d --json
+    """
+    from sapbridge.push.status import batch_status
+
+    found = batch_status(app.store.engine, batch_id)
+    if not found and not as_json:
+        click.echo("no batches yet")
+    if as_json:
+        _emit_json([_as_dict(b) for b in found])
+        return
+    for b in found:
+        states = ", ".join(f"{n} {s}" for s, n in sorted(b.row_states.items()))
+        approvals = "; ".join(b.approvals) or "no decisions"
+        click.echo(f"{b.batch_id}  {b.kind:<10} {b.system:<6} {b.status:<9} {b.rows} row(s) "
+                   f"{b.total} {b.currency}  by {b.requester}  [{states}]  {approvals}")
+
+
+_as_option = click.option("--as", "as_user", metavar="USER",
+                          help="Act as this configured user (default: from the OS user).")
+
+
+@click.command("approve")
+@click.argument("batch_id")
+@_as_option
+@_json_option
+@click.pass_obj
+def approve_cmd(app: AppContext, batch_id: str, as_user: str | None, as_json: bool) -> None:
+    """Approve a batch under the authority matrix (never your own).
+
+    \b
+    Example:
+      sapbridge approve L-20261122-1a2b3c4d --as bob
+    """
+    from sapbridge.push.approval import approve
+
+    config, actor = _setup(app, as_user, "approve")
+    decision = approve(app.store.engine, batch_id, approver=actor, config=config,
+                       run_id=app.run_id)
+    if as_json:
+        _emit_json(_as_dict(decision))
+        return
+    click.echo(f"batch {batch_id}: approved by {actor} ({decision.approvals} of "
+               f"{decision.needed} approval(s)); status {decision.status}")
+
+
+@click.command("reject")
+@click.argument("batch_id")
+@_as_option
+@click.option("--reason", required=True, help="Why the batch is rejected (kept in the log).")
+@_json_option
+@click.pass_obj
+def reject_cmd(app: AppContext, batch_id: str, as_user: str | None, reason: str,
+               as_json: bool) -> None:
+    """Reject a batch; a rejected batch can never be applied.
+
+    \b
+    Example:
+      sapbridge reject W-20261122-9f8e7d6c --as carol --reason "no dispute evidence"
+    """
+    from sapbridge.push.approval import reject
+
+    config, actor = _setup(app, as_user, "reject")
+    if not reason.strip():
+        msg = "--reason must not be empty"
+        raise ControlError(msg)
+    decision = reject(app.store.engine, batch_id, approver=actor, config=config,
+                      run_id=app.run_id, reason=reason)
+    if as_json:
+        _emit_json(_as_dict(decision))
+        return
+    click.echo(f"batch {batch_id}: rejected by {actor}")
+
+
+COMMANDS: list[click.Command] = [push_group, approve_cmd, reject_cmd]

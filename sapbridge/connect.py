@@ -1,0 +1,57 @@
+"""Build clients for a configured system: live SAP, the replaying demo, or live with recording.
+
+This is the one place that chooses a transport; everything else receives a client.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sapbridge.config import SystemConfig
+
+if TYPE_CHECKING:
+    from sapbridge.odata.client import ODataClient
+    from sapbridge.rfc.client import RfcClient
+
+__all__ = ["open_odata", "open_rfc"]
+
+
+def open_odata(system: SystemConfig, *, record_dir: Path | None = None) -> ODataClient:
+    """An OData client: replay for a replay system, else live (recording when asked)."""
+    from sapbridge.odata.client import ODataClient
+    from sapbridge.transport.base import HttpConnection
+    from sapbridge.transport.replay import ReplayHttpConnection
+
+    connection: HttpConnection
+    if system.is_replay:
+        connection = ReplayHttpConnection(system.fixtures_dir())
+    else:
+        from sapbridge.transport.http import LiveHttpConnection
+
+        connection = LiveHttpConnection(system, system.password())
+        if record_dir is not None:
+            from sapbridge.transport.record import RecordingHttpConnection
+
+            connection = RecordingHttpConnection(connection, record_dir)
+    return ODataClient(system, connection)
+
+
+def open_rfc(system: SystemConfig, *, record_dir: Path | None = None) -> RfcClient:
+    """An RFC client: replay for a replay system, else pyrfc (recording when asked)."""
+    from sapbridge.rfc.client import RfcClient
+    from sapbridge.transport.base import RfcConnection
+    from sapbridge.transport.replay import ReplayRfcConnection
+
+    connection: RfcConnection
+    if system.is_replay:
+        connection = ReplayRfcConnection(system.fixtures_dir())
+    else:
+        from sapbridge.rfc.live import LiveRfcConnection
+
+        connection = LiveRfcConnection(system, system.password())
+        if record_dir is not None:
+            from sapbridge.transport.record import RecordingRfcConnection
+
+            connection = RecordingRfcConnection(connection, record_dir)
+    return RfcClient(connection, max_attempts=system.max_attempts)

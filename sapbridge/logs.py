@@ -1,0 +1,72 @@
+"""Structured logs: JSON lines with the run id when unattended, readable lines on a terminal."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import uuid
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+__all__ = ["configure_logging", "get_logger", "new_run_id", "redact"]
+
+_SECRET_KEYS = re.compile(r"pass(wd|word)?|secret|token|cookie|authorization|api[_-]?key", re.I)
+_URL_CREDENTIALS = re.compile(r"(?<=://)([^:/@\s]+):([^@/\s]+)@")
+
+
+def new_run_id() -> str:
+    """A fresh run id (UUID4), bound to every log line of one command run."""
+    return str(uuid.uuid4())
+
+
+def redact(value: Any, key: str = "") -> Any:
+    """Mask secrets: values under secret-looking keys, and user:password@ in URLs."""
+    if key and _SECRET_KEYS.search(key):
+        return "***"
+    if isinstance(value, str):
+        return _URL_CREDENTIALS.sub(r"\1:***@", value)
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+def _redact_processor(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Any:
+    return {k: redact(v, k) for k, v in event.items()}
+
+
+def configure_logging(*, json_lines: bool, level: str = "INFO", run_id: str | None = None) -> None:
+    """Send logs to stderr as JSON lines (unattended, ``--log-json``) or console lines."""
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if json_lines
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _redact_processor,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    structlog.contextvars.clear_contextvars()
+    if run_id:
+        structlog.contextvars.bind_contextvars(run_id=run_id)
+
+
+def get_logger(name: str) -> Any:
+    """A structlog logger carrying the module name."""
+    return structlog.get_logger(name).bind(logger=name)
+
+
+if not structlog.is_configured():
+    configure_logging(json_lines=not sys.stderr.isatty())

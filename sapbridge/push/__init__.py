@@ -1,0 +1,1 @@
+"""Controlled push of credit-limit changes and write-offs: request, approve, plan, apply."""

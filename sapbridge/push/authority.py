@@ -1,0 +1,274 @@
+"""Who may request and approve what: users, roles and limits from the config.
+
+Sample configuration (also in ``examples/sapbridge.toml``)::
+
+    [users.alice]                 # requests batches
+    roles = ["ar_clerk"]
+    os_user = "alice"             # OS login that acts as this user (default: the same name)
+
+    [users.bob]
+    roles = ["credit_manager"]
+
+    [users.carol]
+    roles = ["controller"]
+
+    [authority.ar_clerk]
+    request = true                # may import batches
+
+    [authority.credit_manager]
+    currency = "EUR"              # limits below are in this currency; other currencies: none
+    max_limit_increase = "50000"  # largest increase of one credit limit
+    max_writeoff_item = "1000"    # largest write-off of one item
+    max_writeoff_batch = "5000"   # largest write-off batch total
+
+    [authority.controller]
+    currency = "EUR"
+    max_limit_increase = "500000"
+    max_writeoff_item = "25000"
+    max_writeoff_batch = "100000"
+
+    [push]
+    identity = "os"               # "os": --as must map to your OS login; "declared": trust --as
+    second_approver_above = "10000"   # batch total (write-offs) or total increase (limits)
+    writeoff_doc_type = "AB"
+
+    [push.reason_codes.SMALL]
+    gl_account = "0000880000"     # G/L account the write-off is posted to
+    text = "Small balance write-off"
+
+Amounts are strings (or integers) so they stay exact Decimals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sapbridge.config import Settings
+from sapbridge.errors import ConfigError
+from sapbridge.money import D
+from sapbridge.push.controls import RefusedError
+
+__all__ = [
+    "Authority",
+    "BatchFacts",
+    "PushConfig",
+    "ReasonCode",
+    "Role",
+    "User",
+    "approval_refusal",
+    "load_push_config",
+    "required_approvals",
+    "resolve_actor",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """What one role may do; amounts in ``currency``."""
+
+    name: str
+    request: bool = False
+    currency: str | None = None
+    max_limit_increase: Decimal | None = None
+    max_writeoff_item: Decimal | None = None
+    max_writeoff_batch: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A configured person; ``os_user`` is the login that acts as them."""
+
+    name: str
+    roles: tuple[str, ...]
+    os_user: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonCode:
+    """A write-off reason and the G/L account it posts to."""
+
+    code: str
+    gl_account: str
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Authority:
+    """The authority matrix: users and roles."""
+
+    users: Mapping[str, User]
+    roles: Mapping[str, Role]
+
+    def user(self, name: str) -> User | None:
+        """The configured user called ``name``, if any."""
+        return self.users.get(name)
+
+    def roles_of(self, name: str) -> list[Role]:
+        """The roles of a user (unknown role names were refused at load time)."""
+        user = self.users.get(name)
+        return [self.roles[r] for r in user.roles] if user else []
+
+    def may_request(self, name: str) -> bool:
+        """True when one of the user's roles may import batches."""
+        return any(role.request for role in self.roles_of(name))
+
+
+@dataclass(frozen=True, slots=True)
+class PushConfig:
+    """Everything the push component reads from ``[users]``, ``[authority]`` and ``[push]``."""
+
+    authority: Authority
+    identity: str = "os"
+    second_approver_above: Decimal | None = None
+    reason_codes: Mapping[str, ReasonCode] = field(default_factory=dict)
+    writeoff_doc_type: str = "AB"
+    audit_key_env: str = "SAPBRIDGE_AUDIT_KEY"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchFacts:
+    """The amounts of a batch that authority is measured against."""
+
+    kind: str
+    currency: str
+    total: Decimal
+    largest: Decimal
+
+
+def _amount(raw: Any, where: str) -> Decimal | None:
+    if raw is None:
+        return None
+    try:
+        value = D(raw)
+    except (TypeError, ValueError) as exc:
+        msg = f"{where}: not an amount: {raw!r} (write amounts as strings)"
+        raise ConfigError(msg) from exc
+    if value < 0:
+        msg = f"{where}: must not be negative"
+        raise ConfigError(msg)
+    return value
+
+
+def _role(name: str, raw: Any) -> Role:
+    if not isinstance(raw, dict):
+        msg = f"[authority.{name}] must be a table"
+        raise ConfigError(msg)
+    known = {"request", "currency", "max_limit_increase", "max_writeoff_item",
+             "max_writeoff_batch"}
+    unknown = set(raw) - known
+    if unknown:
+        msg = f"[authority.{name}] has unknown keys: {', '.join(sorted(unknown))}"
+        raise ConfigError(msg)
+    amounts = {k: _amount(raw.get(k), f"[authority.{name}] {k}") for k in known
+               if k.startswith("max_")}
+    if any(v is not None for v in amounts.values()) and not raw.get("currency"):
+        msg = f"[authority.{name}] needs a currency for its maximum amounts"
+        raise ConfigError(msg)
+    return Role(name=name, request=bool(raw.get("request", False)),
+                currency=raw.get("currency"), **amounts)
+
+
+def _user(name: str, raw: Any, roles: Mapping[str, Role]) -> User:
+    if not isinstance(raw, dict):
+        msg = f"[users.{name}] must be a table"
+        raise ConfigError(msg)
+    names = raw.get("roles", [])
+    if not isinstance(names, list) or not all(isinstance(r, str) for r in names):
+        msg = f"[users.{name}] roles must be a list of role names"
+        raise ConfigError(msg)
+    for role in names:
+        if role not in roles:
+            msg = f"[users.{name}] names unknown role {role!r} (no [authority.{role}])"
+            raise ConfigError(msg)
+    return User(name=name, roles=tuple(names), os_user=str(raw.get("os_user", name)))
+
+
+def _reason_codes(raw: Any) -> dict[str, ReasonCode]:
+    codes: dict[str, ReasonCode] = {}
+    for code, body in (raw or {}).items():
+        if not isinstance(body, dict) or not body.get("gl_account"):
+            msg = f"[push.reason_codes.{code}] needs gl_account"
+            raise ConfigError(msg)
+        codes[code] = ReasonCode(code, str(body["gl_account"]), str(body.get("text", "")))
+    return codes
+
+
+def load_push_config(settings: Settings) -> PushConfig:
+    """Read and validate ``[users]``, ``[authority]``, ``[push]`` and ``[audit]``."""
+    roles = {name: _role(name, raw) for name, raw in settings.section("authority").items()}
+    users = {name: _user(name, raw, roles) for name, raw in settings.section("users").items()}
+    push = settings.section("push")
+    identity = str(push.get("identity", "os"))
+    if identity not in {"os", "declared"}:
+        msg = f"[push] identity must be 'os' or 'declared', not {identity!r}"
+        raise ConfigError(msg)
+    return PushConfig(
+        authority=Authority(users=users, roles=roles),
+        identity=identity,
+        second_approver_above=_amount(push.get("second_approver_above"),
+                                      "[push] second_approver_above"),
+        reason_codes=_reason_codes(push.get("reason_codes")),
+        writeoff_doc_type=str(push.get("writeoff_doc_type", "AB")),
+        audit_key_env=str(settings.section("audit").get("key_env", "SAPBRIDGE_AUDIT_KEY")),
+    )
+
+
+def required_approvals(config: PushConfig, facts: BatchFacts) -> int:
+    """Two approvers above ``second_approver_above``, otherwise one."""
+    threshold = config.second_approver_above
+    return 2 if threshold is not None and facts.total > threshold else 1
+
+
+def _role_covers(role: Role, facts: BatchFacts) -> bool:
+    if role.currency != facts.currency:
+        return False
+    if facts.kind == "limits":
+        return role.max_limit_increase is not None and facts.largest <= role.max_limit_increase
+    return (
+        role.max_writeoff_item is not None
+        and role.max_writeoff_batch is not None
+        and facts.largest <= role.max_writeoff_item
+        and facts.total <= role.max_writeoff_batch
+    )
+
+
+def approval_refusal(config: PushConfig, approver: str, facts: BatchFacts) -> str:
+    """Why ``approver`` may not approve a batch with these facts, or '' when they may."""
+    if config.authority.user(approver) is None:
+        return f"{approver} is not a configured user"
+    if any(_role_covers(role, facts) for role in config.authority.roles_of(approver)):
+        return ""
+    what = "largest increase" if facts.kind == "limits" else "largest item / batch total"
+    amounts = (f"{facts.largest} {facts.currency}" if facts.kind == "limits"
+               else f"{facts.largest} / {facts.total} {facts.currency}")
+    return f"{approver} has no authority for this batch ({what} {amounts})"
+
+
+def resolve_actor(config: PushConfig, declared: str | None, os_login: str) -> str:
+    """The configured user acting now, from ``--as`` and the OS login.
+
+    With ``identity = "os"`` (the default) ``--as`` may only name a user whose ``os_user`` is
+    the current OS login; without ``--as`` the login must map to exactly one user. With
+    ``identity = "declared"`` the declared name is trusted but must still be configured.
+    """
+    users = config.authority.users
+    if declared is not None:
+        user = users.get(declared)
+        if user is None:
+            msg = f"--as {declared}: not a configured user (see [users] in the config)"
+            raise RefusedError(msg, control="identity")
+        if config.identity == "os" and user.os_user != os_login:
+            msg = f"--as {declared}: OS user {os_login} may not act as {declared}"
+            raise RefusedError(msg, control="identity")
+        return declared
+    matches = [u.name for u in users.values() if u.os_user == os_login]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        msg = f"OS user {os_login} is not a configured user (see [users] in the config)"
+    else:
+        msg = f"OS user {os_login} maps to several users ({', '.join(matches)}); use --as"
+    raise RefusedError(msg, control="identity")

@@ -1,0 +1,89 @@
+"""Plan a batch (the default, a dry run): read SAP now, show before and after per row, and
+mark rows whose SAP value changed since the request (stale). Nothing is sent to SAP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from sapbridge.audit.log import record
+from sapbridge.push.apply_limits import limit_verdict
+from sapbridge.push.apply_writeoffs import writeoff_verdict
+from sapbridge.push.sap import ODataLike, find_posted_document, read_credit_account, read_item
+from sapbridge.push.state import Row, load_batch, load_rows
+
+__all__ = ["Plan", "PlanRow", "plan_batch"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRow:
+    """One row of a plan. ``verdict``: change, stale, already, done, failed."""
+
+    row_no: int
+    customer: str
+    ref: str
+    verdict: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What applying the batch would do now."""
+
+    batch_id: str
+    kind: str
+    status: str
+    rows: tuple[PlanRow, ...]
+
+    @property
+    def stale(self) -> list[int]:
+        """Row numbers SAP changed since the request."""
+        return [r.row_no for r in self.rows if r.verdict == "stale"]
+
+
+def _plan_limit(odata: ODataLike, row: Row) -> PlanRow:
+    t = row.target
+    after = {"credit_limit": t["new_limit"], "valid_to": t.get("valid_to")}
+    ref = f"{row.customer}/{t['credit_segment']}"
+    if row.state == "done":
+        return PlanRow(row.row_no, row.customer, ref, "done", row.seen, after)
+    account, _ = read_credit_account(odata, row.customer, t["credit_segment"])
+    return PlanRow(row.row_no, row.customer, ref, limit_verdict(row, account),
+                   account.as_dict(), after)
+
+
+def _plan_writeoff(odata: ODataLike, row: Row) -> PlanRow:
+    t = row.target
+    after = {"write_off": t["amount"], "currency": t["currency"], "gl_account": t["gl_account"]}
+    ref = f"{t['company_code']}/{t['document']}/{t['fiscal_year']}/{t['item']}"
+    if row.state == "done":
+        return PlanRow(row.row_no, row.customer, ref, "done", row.seen, after)
+    if find_posted_document(odata, t["company_code"], row.idem_key):
+        return PlanRow(row.row_no, row.customer, ref, "already", row.seen, after)
+    item = read_item(odata, t["company_code"], t["fiscal_year"], t["document"], t["item"])
+    before = {"open_amount": str(item.amount) if item else None,
+              "cleared": item.cleared if item else None}
+    return PlanRow(row.row_no, row.customer, ref, writeoff_verdict(row, item), before, after)
+
+
+def plan_batch(engine: Engine, batch_id: str, *, odata: ODataLike, actor: str,
+               run_id: str) -> Plan:
+    """Read SAP for every row and record the plan (and stale rows) in the audit log."""
+    with engine.connect() as conn:
+        batch = load_batch(conn, batch_id)
+        rows = load_rows(conn, batch_id)
+    planner = _plan_limit if batch.kind == "limits" else _plan_writeoff
+    planned = tuple(planner(odata, row) for row in rows)
+    with engine.begin() as conn:
+        for p in planned:
+            record(conn, action="planned", actor=actor, run_id=run_id, batch_id=batch_id,
+                   row_no=p.row_no, customer=p.customer, before=p.before, after=p.after,
+                   detail={"verdict": p.verdict, "ref": p.ref})
+            if p.verdict == "stale":
+                record(conn, action="stale", actor=actor, run_id=run_id, batch_id=batch_id,
+                       row_no=p.row_no, customer=p.customer, before=p.before, after=p.after,
+                       message="SAP value changed since the request")
+    return Plan(batch_id, batch.kind, batch.status, planned)

@@ -1,0 +1,189 @@
+"""Validate one row of a batch file against the store and the config.
+
+Each validator returns a :class:`Prepared` change or raises :class:`InputError` with the
+problem (the caller adds file and row). Keys SAP pads with zeros (customer, document, item) may
+be given without the leading zeros.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Table, and_, select
+from sqlalchemy.engine import Connection
+
+from sapbridge.errors import InputError
+from sapbridge.money import D, currency_decimals, quantize
+from sapbridge.push.authority import PushConfig
+from sapbridge.push.tables import push_batches, push_rows
+from sapbridge.store.schema import credit_segments, open_items
+
+__all__ = ["LIMIT_COLUMNS", "WRITEOFF_COLUMNS", "Prepared", "validate_limit", "validate_writeoff"]
+
+LIMIT_COLUMNS = ("customer", "credit_segment", "new_limit", "currency", "valid_to", "reason")
+WRITEOFF_COLUMNS = ("company_code", "customer", "fiscal_year", "document", "item", "amount",
+                    "currency", "reason_code", "text")
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A validated row: what to change, what the store showed, and the amount for authority."""
+
+    row_no: int
+    customer: str
+    currency: str
+    target: dict[str, Any]
+    seen: dict[str, Any]
+    authority_amount: Decimal
+    unique_key: str
+
+
+def _required(raw: Mapping[str, str], *names: str) -> None:
+    missing = [n for n in names if not raw.get(n)]
+    if missing:
+        msg = f"missing {', '.join(missing)}"
+        raise InputError(msg)
+
+
+def _amount(text: str, name: str, currency: str) -> Decimal:
+    try:
+        value = D(text)
+    except (TypeError, ValueError):
+        msg = f"{name} is not an amount: {text!r}"
+        raise InputError(msg) from None
+    if not value.is_finite() or quantize(value, currency) != value:
+        msg = f"{name} {text} has more than {currency_decimals(currency)} decimals for {currency}"
+        raise InputError(msg)
+    return value
+
+
+def _lookup(conn: Connection, table: Table, system: str, keys: Mapping[str, str],
+            pads: Mapping[str, int]) -> Mapping[Any, Any] | None:
+    """The open row matching ``keys``, trying the given and the zero-padded spelling."""
+    variants = [dict(keys)]
+    padded = {k: v.zfill(pads[k]) if k in pads and v.isdigit() else v for k, v in keys.items()}
+    if padded != keys:
+        variants.append(padded)
+    for variant in variants:
+        cond = and_(table.c.system == system, table.c.status == "open",
+                    *(table.c[k] == v for k, v in variant.items()))
+        row = conn.execute(select(table).where(cond)).mappings().first()
+        if row is not None:
+            return row
+    return None
+
+
+def validate_limit(conn: Connection, system: str, raw: Mapping[str, str], config: PushConfig,
+                   row_no: int) -> Prepared:
+    """A credit-limit change: the segment exists, currency matches, the limit is an amount."""
+    _required(raw, "customer", "credit_segment", "new_limit", "currency", "reason")
+    currency = raw["currency"].upper()
+    segment = _lookup(conn, credit_segments, system,
+                      {"customer": raw["customer"], "credit_segment": raw["credit_segment"]},
+                      {"customer": 10})
+    if segment is None:
+        msg = (f"no open credit segment {raw['credit_segment']} for customer {raw['customer']}"
+               f" in system {system}")
+        raise InputError(msg)
+    if (segment["currency"] or "").upper() != currency:
+        msg = f"currency {currency} does not match the segment's {segment['currency']}"
+        raise InputError(msg)
+    new_limit = _amount(raw["new_limit"], "new_limit", currency)
+    if new_limit < 0:
+        msg = "new_limit must not be negative"
+        raise InputError(msg)
+    valid_to = None
+    if raw.get("valid_to"):
+        try:
+            valid_to = date.fromisoformat(raw["valid_to"]).isoformat()
+        except ValueError:
+            msg = f"valid_to is not a date (YYYY-MM-DD): {raw['valid_to']!r}"
+            raise InputError(msg) from None
+    current = quantize(segment["credit_limit"] or Decimal(0), currency)
+    customer, seg = segment["customer"], segment["credit_segment"]
+    return Prepared(
+        row_no=row_no, customer=customer, currency=currency,
+        target={"credit_segment": seg, "new_limit": str(new_limit), "currency": currency,
+                "valid_to": valid_to, "reason": raw["reason"]},
+        seen={"credit_limit": str(current),
+              "valid_to": segment["valid_to"].isoformat() if segment["valid_to"] else None},
+        authority_amount=max(new_limit - current, Decimal(0)),
+        unique_key=f"{customer}/{seg}",
+    )
+
+
+def _requested_before(conn: Connection, system: str, item: Mapping[Any, Any]) -> Decimal:
+    """Write-offs of this item in other batches that are not rejected and not stale.
+
+    A write-off posted with BAPI_ACC_DOCUMENT_POST leaves the invoice open, so the open
+    amount alone cannot stop a second batch from writing the same item off again.
+    """
+    rows = conn.execute(
+        select(push_rows.c.target_json)
+        .join(push_batches, push_batches.c.batch_id == push_rows.c.batch_id)
+        .where(push_batches.c.system == system, push_batches.c.kind == "write-offs",
+               push_batches.c.status != "rejected", push_rows.c.state != "stale",
+               push_rows.c.customer == item["customer"])
+    ).scalars()
+    keys = ("company_code", "fiscal_year", "document", "item")
+    total = Decimal(0)
+    for text in rows:
+        target = json.loads(text)
+        if all(target.get(k) == item[k] for k in keys):
+            total += D(target["amount"])
+    return total
+
+
+def validate_writeoff(conn: Connection, system: str, raw: Mapping[str, str],
+                      config: PushConfig, row_no: int) -> Prepared:
+    """A write-off of an open item: item open, customer and currency match, amount within it."""
+    if raw.get("case_id"):
+        msg = "dispute case write-offs (case_id) are not supported; give the invoice item"
+        raise InputError(msg)
+    _required(raw, "company_code", "customer", "fiscal_year", "document", "item", "amount",
+              "currency", "reason_code")
+    currency = raw["currency"].upper()
+    keys = {k: raw[k] for k in ("company_code", "fiscal_year", "document", "item")}
+    item = _lookup(conn, open_items, system, keys, {"document": 10, "item": 3})
+    where = f"{keys['company_code']}/{keys['document']}/{keys['fiscal_year']}/{keys['item']}"
+    if item is None:
+        msg = f"no open item {where} in system {system}"
+        raise InputError(msg)
+    if item["customer"].lstrip("0") != raw["customer"].lstrip("0"):
+        msg = f"item {where} belongs to customer {item['customer']}, not {raw['customer']}"
+        raise InputError(msg)
+    if item["currency"].upper() != currency:
+        msg = f"currency {currency} does not match the item's {item['currency']}"
+        raise InputError(msg)
+    amount = _amount(raw["amount"], "amount", currency)
+    if amount <= 0:
+        msg = "amount must be positive"
+        raise InputError(msg)
+    if amount > item["amount"]:
+        open_amount = quantize(item["amount"], currency)
+        msg = f"amount {amount} is above the open amount {open_amount} {currency}"
+        raise InputError(msg)
+    earlier = _requested_before(conn, system, item)
+    if earlier and amount + earlier > item["amount"]:
+        msg = (f"amount {amount} plus {earlier} already requested in other batches is above"
+               f" the open amount {quantize(item['amount'], currency)} {currency}")
+        raise InputError(msg)
+    reason = config.reason_codes.get(raw["reason_code"])
+    if reason is None:
+        known = ", ".join(sorted(config.reason_codes)) or "none configured"
+        msg = f"unknown reason_code {raw['reason_code']!r} (known: {known})"
+        raise InputError(msg)
+    target = {"company_code": item["company_code"], "fiscal_year": item["fiscal_year"],
+              "document": item["document"], "item": item["item"], "amount": str(amount),
+              "currency": currency, "reason_code": reason.code, "gl_account": reason.gl_account,
+              "text": (raw.get("text") or reason.text)[:50]}
+    return Prepared(
+        row_no=row_no, customer=item["customer"], currency=currency, target=target,
+        seen={"open_amount": str(quantize(item["amount"], currency))}, authority_amount=amount,
+        unique_key=f"{item['company_code']}/{item['document']}/{item['fiscal_year']}/{item['item']}",
+    )

@@ -1,0 +1,1 @@
+"""Reconciliations: pure functions over canonical records that return data, plus their reports."""

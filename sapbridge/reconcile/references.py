@@ -1,0 +1,68 @@
+"""Normalising document references as people and banks write them.
+
+``INV-0090012345``, ``RI 90012345``, ``9OO12345`` (OCR) and ``90012345`` all name the same
+invoice; :func:`normalise_reference` maps each to ``90012345`` so references compare equal.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["PREFIXES", "extract_candidates", "normalise_reference"]
+
+PREFIXES = ("INVOICE", "INV", "RECHNUNG", "RE", "RI", "CM", "DOC", "REF", "NR", "NO")
+"""Words stripped from the front of a reference (longest first when matching)."""
+
+_PREFIX_RE = re.compile(r"^(?:" + "|".join(sorted(PREFIXES, key=len, reverse=True)) + r")(?=[\W_]*\d)")
+_SEPARATORS = re.compile(r"[\s\-_/.,:#]+")
+_OCR_TO_DIGIT = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2",
+                               "S": "5", "B": "8", "G": "6"})
+_PREFIX_WORDS = "|".join(sorted(PREFIXES, key=len, reverse=True))
+_TOKEN = re.compile(
+    rf"(?i:\b(?:{_PREFIX_WORDS})\b)?[\s\-_/.#:]*\b[0-9][0-9OoIlSBZ\-_/.]{{2,}}[0-9OoIlSBZ]\b"
+)
+
+
+def _looks_numeric(token: str) -> bool:
+    digits = sum(ch.isdigit() for ch in token)
+    return digits >= max(3, (len(token) * 2 + 2) // 3)
+
+
+def normalise_reference(text: str | None) -> str:
+    """Canonical form of a reference: upper case, no prefix, separators or leading zeros.
+
+    Letters that OCR confuses with digits (O/0, I/1, S/5, B/8 ...) become digits when the token
+    is mostly digits, so ``9OO12345`` equals ``90012345``; alphanumeric references keep letters.
+    """
+    if not text:
+        return ""
+    value = text.strip().upper()
+    value = _PREFIX_RE.sub("", value)
+    value = _SEPARATORS.sub("", value)
+    if _looks_numeric(value):
+        value = value.translate(_OCR_TO_DIGIT)
+    if value.isdigit():
+        value = value.lstrip("0") or "0"
+    return value
+
+
+def extract_candidates(text: str | None, *, min_length: int = 4) -> list[str]:
+    """Normalised reference candidates found in free text (remittance lines, claim notes).
+
+    Tokens shorter than ``min_length`` after normalisation are dropped (Odoo ignores tokens
+    under four characters for the same reason: they match too much). Order follows the text;
+    duplicates are removed.
+    """
+    if not text:
+        return []
+    seen: dict[str, None] = {}
+    for chunk in re.split(r"[,;|]+|\s{2,}", text):
+        for match in _TOKEN.finditer(chunk):
+            value = normalise_reference(match.group(0))
+            if len(value) >= min_length and any(ch.isdigit() for ch in value):
+                seen.setdefault(value, None)
+        for word in chunk.split():
+            value = normalise_reference(word)
+            if len(value) >= min_length and any(ch.isdigit() for ch in value):
+                seen.setdefault(value, None)
+    return list(seen)

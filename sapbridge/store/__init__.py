@@ -1,0 +1,84 @@
+"""The local store: SQLite by default, PostgreSQL for a team, always behind SQLAlchemy."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from sapbridge.errors import StoreError
+from sapbridge.store.migrations import migrate
+
+__all__ = ["COMPONENT_MODULES", "DEFAULT_URL", "Store", "open_store", "redact_url"]
+
+DEFAULT_URL = "sqlite:///sapbridge.db"
+"""The embedded default: a SQLite file in the working directory."""
+
+COMPONENT_MODULES = [
+    "sapbridge.store.schema",
+    "sapbridge.audit.tables",
+    "sapbridge.push.tables",
+]
+"""Modules that register tables and migrations; each component appends its own."""
+
+
+def redact_url(url: str) -> str:
+    """The store URL with any password masked, for messages and logs."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "<unparseable store url>"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@dataclass(slots=True)
+class Store:
+    """An opened, migrated store."""
+
+    engine: Engine
+    url: str
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def open_store(url: str = DEFAULT_URL, *, echo: bool = False) -> Store:
+    """Open the store at ``url`` and bring its schema up to date."""
+    for module in COMPONENT_MODULES:
+        importlib.import_module(module)
+    try:
+        engine = create_engine(url, echo=echo, future=True)
+    except (ArgumentError, ImportError, ValueError) as exc:
+        msg = f"cannot open store {redact_url(url)}: {exc}"
+        raise StoreError(msg) from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        migrate(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        orig = getattr(exc, "orig", None)
+        reason = str(orig).strip().splitlines()[0] if orig else type(exc).__name__
+        msg = f"cannot open store {redact_url(url)}: {reason}"
+        raise StoreError(msg) from exc
+    return Store(engine=engine, url=url)

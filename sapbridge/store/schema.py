@@ -1,0 +1,247 @@
+"""Tables of the canonical model: what sync writes and reconcile, push and reports read.
+
+Column names are the canonical field names used by ``mappings/*.toml``. Every SAP object row
+carries the ``system`` it came from, so one store can hold DEV, QAS and PRD side by side.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.engine import Connection
+
+from sapbridge.store.migrations import migration
+from sapbridge.store.types import Money, UtcDateTime
+
+__all__ = [
+    "OBJECT_TABLES",
+    "blocked_orders",
+    "credit_segments",
+    "customer_bank_accounts",
+    "customer_companies",
+    "customers",
+    "disputes",
+    "metadata",
+    "open_items",
+    "sync_bookmarks",
+    "sync_runs",
+]
+
+metadata = MetaData()
+
+
+def _tracking() -> list[Column[object]]:
+    """Columns every synced row carries: when sync first and last saw it, and in which run."""
+    return [
+        Column("first_seen_at", UtcDateTime, nullable=False),
+        Column("last_seen_at", UtcDateTime, nullable=False),
+        Column("last_seen_run", String(36), nullable=False),
+    ]
+
+
+open_items = Table(
+    "open_items",
+    metadata,
+    Column("system", String(20), primary_key=True),
+    Column("company_code", String(4), primary_key=True),
+    Column("fiscal_year", String(4), primary_key=True),
+    Column("document", String(10), primary_key=True),
+    Column("item", String(3), primary_key=True),
+    Column("customer", String(10), nullable=False),
+    Column("document_type", String(2)),
+    Column("posting_date", Date),
+    Column("document_date", Date),
+    Column("baseline_date", Date),
+    Column("net_due_date", Date),
+    Column("amount", Money, nullable=False),
+    Column("currency", String(5), nullable=False),
+    Column("amount_company", Money),
+    Column("company_currency", String(5)),
+    Column("reference", String(16)),
+    Column("assignment", String(18)),
+    Column("billing_document", String(10)),
+    Column("invoice_reference", String(10)),
+    Column("payment_reference", String(30)),
+    Column("header_text", String(25)),
+    Column("payment_terms", String(4)),
+    Column("dunning_level", String(1)),
+    Column("payment_block", String(1)),
+    Column("special_gl", String(1)),
+    Column("credit_control_area", String(4)),
+    Column("status", String(8), nullable=False),
+    Column("cleared_at", UtcDateTime),
+    Column("clearing_date", Date),
+    Column("clearing_document", String(10)),
+    *_tracking(),
+)
+Index("ix_open_items_customer", open_items.c.system, open_items.c.customer, open_items.c.status)
+Index("ix_open_items_run", open_items.c.system, open_items.c.company_code, open_items.c.last_seen_run)
+
+credit_segments = Table(
+    "credit_segments",
+    metadata,
+    Column("system", String(20), primary_key=True),
+    Column("customer", String(10), primary_key=True),
+    Column("credit_segment", String(10), primary_key=True),
+    Column("credit_limit", Money),
+    Column("currency", String(5)),
+    Column("valid_to", Date),
+    Column("limit_changed_on", Date),
+    Column("blocked", Boolean, nullable=False),
+    Column("block_reason", String(2)),
+    Column("is_critical", Boolean, nullable=False),
+    Column("risk_class", String(3)),
+    Column("check_rule", String(10)),
+    Column("score", String(10)),
+    Column("status", String(8), nullable=False),
+    Column("cleared_at", UtcDateTime),
+    *_tracking(),
+)
+
+blocked_orders = Table(
+    "blocked_orders",
+    metadata,
+    Column("system", String(20), primary_key=True),
+    Column("sales_order", String(10), primary_key=True),
+    Column("sold_to", String(10), nullable=False),
+    Column("sales_organization", String(4)),
+    Column("order_type", String(4)),
+    Column("credit_status", String(1)),
+    Column("block_status", String(1)),
+    Column("net_amount", Money),
+    Column("currency", String(5)),
+    Column("created_on", Date),
+    Column("order_date", Date),
+    Column("changed_at", UtcDateTime),
+    Column("delivery_block", String(2)),
+    Column("billing_block", String(2)),
+    Column("blocked_since", UtcDateTime),
+    Column("released_at", UtcDateTime),
+    Column("status", String(8), nullable=False),
+    Column("cleared_at", UtcDateTime),
+    *_tracking(),
+)
+Index("ix_blocked_orders_status", blocked_orders.c.system, blocked_orders.c.credit_status)
+
+disputes = Table(
+    "disputes",
+    metadata,
+    Column("system", String(20), primary_key=True),
+    Column("case_id", String(12), primary_key=True),
+    Column("case_guid", String(32)),
+    Column("company_code", String(4)),
+    Column("customer", String(10)),
+    Column("case_status", String(20)),
+    Column("reason", String(10)),
+    Column("coordinator", String(12)),
+    Column("original_amount", Money),
+    Column("disputed_amount", Money),
+    Column("paid_amount", Money),
+    Column("credited_amount", Money),
+    Column("written_off_amount", Money),
+    Column("currency", String(5)),
+    Column("invoice_reference", String(30)),
+    Column("created_on", Date),
+    Column("closed_on", Date),
+    Column("changed_at", UtcDateTime),
+    Column("status", String(8), nullable=False),
+    Column("cleared_at", UtcDateTime),
+    *_tracking(),
+)
+Index("ix_disputes_customer", disputes.c.system, disputes.c.customer)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("system", String(20), primary_key=True),
+    Column("customer", String(10), primary_key=True),
+    Column("name", String(80)),
+    Column("country", String(3)),
+    Column("posting_blocked", Boolean),
+    Column("order_blocked", Boolean),
+    Column("status", String(8), nullable=False),
+    Column("cleared_at", UtcDateTime),
+    *_tracking(),
+)
+
+customer_companies = Table(
+    "customer_companies",
+    metadata,
+    Column("system", String(20), primary_key=True),
+    Column("customer", String(10), primary_key=True),
+    Column("company_code", String(4), primary_key=True),
+    Column("payment_terms", String(4)),
+    Column("tolerance_group", String(4)),
+    Column("accounting_clerk", String(2)),
+    Column("payment_block", String(1)),
+    Column("status", String(8), nullable=False),
+    Column("cleared_at", UtcDateTime),
+    *_tracking(),
+)
+
+customer_bank_accounts = Table(
+    "customer_bank_accounts",
+    metadata,
+    Column("system", String(20), primary_key=True),
+    Column("customer", String(10), primary_key=True),
+    Column("bank_id", String(4), primary_key=True),
+    Column("iban", String(34)),
+    Column("bank_account", String(18)),
+    Column("bank_number", String(15)),
+    Column("bank_country", String(3)),
+    Column("swift", String(11)),
+    Column("holder", String(60)),
+    Column("status", String(8), nullable=False),
+    Column("cleared_at", UtcDateTime),
+    *_tracking(),
+)
+Index("ix_bank_accounts_iban", customer_bank_accounts.c.iban)
+
+sync_bookmarks = Table(
+    "sync_bookmarks",
+    metadata,
+    Column("system", String(20), primary_key=True),
+    Column("dataset", String(40), primary_key=True),
+    Column("partition", String(20), primary_key=True),
+    Column("value", String(40), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("system", String(20), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("status", String(12), nullable=False),
+    Column("summary", Text),
+    Column("error", Text),
+    Column("rows", Integer),
+)
+
+OBJECT_TABLES: dict[str, Table] = {
+    "open_items": open_items,
+    "credit_segments": credit_segments,
+    "blocked_orders": blocked_orders,
+    "disputes": disputes,
+    "customers": customers,
+    "customer_companies": customer_companies,
+    "customer_bank_accounts": customer_bank_accounts,
+}
+"""Datasets sync writes, by name; each mapping file targets one of them."""
+
+
+@migration("core", 1, "canonical SAP object tables, bookmarks and sync runs")
+def _create_core(conn: Connection) -> None:
+    metadata.create_all(conn)

@@ -1,0 +1,237 @@
+"""Reading and writing the CSV and XLSX files users bring and get back.
+
+Reading validates columns and types row by row and fails with one line naming file, row and
+problem. Writing goes to a temporary file renamed into place, so a half-written report never
+looks complete. Money stays ``Decimal`` on both ways.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from sapbridge.errors import InputError
+from sapbridge.money import D
+
+__all__ = ["Column", "atomic_path", "read_table", "write_csv", "write_xlsx"]
+
+Kind = Literal["str", "money", "date", "int"]
+MONEY_FORMAT = "#,##0.00;[Red]-#,##0.00"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """An expected input column: its name, type, and whether a value is required."""
+
+    name: str
+    kind: Kind = "str"
+    required: bool = True
+
+
+def _parse_money(text: str) -> Decimal:
+    cleaned = text.strip().replace("\u00a0", "").replace(" ", "")
+    if "," in cleaned and "." in cleaned:
+        if cleaned.rfind(",") > cleaned.rfind("."):
+            cleaned = cleaned.replace(".", "").replace(",", ".")
+        else:
+            cleaned = cleaned.replace(",", "")
+    elif "," in cleaned:
+        head, _, tail = cleaned.rpartition(",")
+        cleaned = f"{head.replace(',', '')}.{tail}" if len(tail) != 3 else cleaned.replace(",", "")
+    return D(cleaned)
+
+
+def _parse_date(text: str) -> date:
+    value = text.strip()
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y", "%Y%m%d", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(value, fmt).date()  # noqa: DTZ007 - a calendar date
+        except ValueError:
+            continue
+    msg = f"not a date: {text!r} (use YYYY-MM-DD)"
+    raise ValueError(msg)
+
+
+def _convert(kind: Kind, value: Any) -> Any:
+    if kind == "money":
+        if isinstance(value, float):
+            return _parse_money(repr(value))
+        return _parse_money(str(value)) if not isinstance(value, int | Decimal) else D(value)
+    if kind == "date":
+        if isinstance(value, datetime):
+            return value.date()
+        return value if isinstance(value, date) else _parse_date(str(value))
+    if kind == "int":
+        return int(str(value).strip())
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _csv_rows(path: Path) -> Iterator[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        sample = handle.read(4096)
+        handle.seek(0)
+        delimiter = ";" if sample.count(";") > sample.count(",") else ","
+        yield from csv.reader(handle, delimiter=delimiter)
+
+
+def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a bad file
+        raise InputError(f"not a readable XLSX workbook ({type(exc).__name__})", path=str(path)) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        for row in sheet.iter_rows(values_only=True):
+            yield ["" if cell is None else cell for cell in row]
+    finally:
+        workbook.close()
+
+
+def _raw_rows(path: Path) -> Iterator[list[Any]]:
+    if not path.is_file():
+        raise InputError("file not found", path=str(path))
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        return _xlsx_rows(path)
+    try:
+        return _csv_rows(path)
+    except UnicodeDecodeError as exc:
+        raise InputError("not UTF-8 text", path=str(path)) from exc
+
+
+def read_table(path: str | Path, columns: Sequence[Column]) -> list[dict[str, Any]]:
+    """Rows of a CSV (``,`` or ``;``) or XLSX file as dicts of typed values.
+
+    Header names are matched case-insensitively; extra columns are ignored, and an optional
+    column may be absent (its values are ``None``). Row numbers in
+    errors count the header as row 1, as a spreadsheet shows them.
+    """
+    source = Path(path)
+    rows = _raw_rows(source)
+    try:
+        header = next(rows)
+    except StopIteration:
+        raise InputError("empty file (no header row)", path=str(source)) from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"unreadable: {exc}", path=str(source)) from exc
+    positions = {str(name).strip().lower(): i for i, name in enumerate(header)}
+    missing = [c.name for c in columns if c.required and c.name.lower() not in positions]
+    if missing:
+        raise InputError(f"missing column(s): {', '.join(missing)}", path=str(source), row=1)
+    result: list[dict[str, Any]] = []
+    try:
+        for number, raw in enumerate(rows, start=2):
+            if not any(str(cell).strip() for cell in raw):
+                continue
+            result.append(_typed_row(raw, columns, positions, source, number))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"unreadable: {exc}", path=str(source)) from exc
+    if not result:
+        raise InputError("no data rows", path=str(source))
+    return result
+
+
+def _typed_row(raw: Sequence[Any], columns: Sequence[Column], positions: dict[str, int],
+               source: Path, number: int) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for column in columns:
+        index = positions.get(column.name.lower(), len(raw))
+        value = raw[index] if index < len(raw) else ""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if column.required:
+                raise InputError(f"{column.name} is empty", path=str(source), row=number)
+            row[column.name] = None
+            continue
+        try:
+            row[column.name] = _convert(column.kind, value)
+        except (ValueError, ArithmeticError) as exc:
+            raise InputError(f"{column.name}: {exc}", path=str(source), row=number) from None
+    return row
+
+
+@contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``target`` that replaces it only if the block succeeds."""
+    final = Path(target)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{final.name}.", dir=final.parent)
+    os.close(handle)
+    temp = Path(name)
+    try:
+        yield temp
+        temp.replace(final)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        msg = "refusing to write a float; money and figures must be Decimal"
+        raise TypeError(msg)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def write_csv(target: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
+    """Write a CSV atomically; Decimals keep every digit, dates are ISO."""
+    with atomic_path(target) as temp, temp.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([_cell_text(v) for v in row])
+    return Path(target)
+
+
+SheetSpec = tuple[Sequence[str], Iterable[Sequence[Any]]]
+
+
+def write_xlsx(target: str | Path, sheets: dict[str, SheetSpec], *,
+               money_columns: Callable[[str], bool] = lambda name: "amount" in name) -> Path:
+    """Write an XLSX workbook atomically: one sheet per entry, numbers as numbers.
+
+    Decimals are written as numeric cells with a money format (openpyxl stores them exactly as
+    their decimal text); header row frozen and bold.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.worksheets[0])
+    for title, (header, rows) in sheets.items():
+        sheet = workbook.create_sheet(title=title[:31])
+        sheet.append(list(header))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        money = [i for i, name in enumerate(header) if money_columns(name)]
+        for row in rows:
+            sheet.append([_xlsx_value(v) for v in row])
+            for i in money:
+                sheet.cell(row=sheet.max_row, column=i + 1).number_format = MONEY_FORMAT
+    with atomic_path(target) as temp:
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        temp.write_bytes(buffer.getvalue())
+    return Path(target)
+
+
+def _xlsx_value(value: Any) -> Any:
+    if isinstance(value, float):
+        msg = "refusing to write a float; money and figures must be Decimal"
+        raise TypeError(msg)
+    return value

@@ -1,0 +1,1 @@
+"""Transports: the only code that touches SAP. Everything above them receives one."""
