@@ -166,7 +166,7 @@ def test_503_until_attempts_are_exhausted():
 def test_timeout_is_retried_and_reported_without_secrets():
     url = f"{SERVICE_URL}/A_SalesOrder"
     responses.get(url, body=requests.exceptions.ReadTimeout("read timed out"))
-    with pytest.raises(SapUnavailableError, match="timeout after 60s reading s4.example.com") as caught:
+    with pytest.raises(SapUnavailableError, match=r"timeout after 60s reading s4\.example\.com") as caught:
         list(live_client().iter_pages("API_SALES_ORDER_SRV", "A_SalesOrder"))
     assert SECRET not in str(caught.value)
 
