@@ -22,6 +22,8 @@ COMMAND_MODULES: list[str] = [
     "sapbridge.cli.sync",
     "sapbridge.cli.push",
     "sapbridge.cli.audit",
+    "sapbridge.cli.reconcile",
+    "sapbridge.cli.report",
 ]
 """Modules whose ``COMMANDS`` join the top-level group, in help order."""
 

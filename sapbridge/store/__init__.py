@@ -22,6 +22,7 @@ COMPONENT_MODULES = [
     "sapbridge.store.schema",
     "sapbridge.audit.tables",
     "sapbridge.push.tables",
+    "sapbridge.reconcile.tables",
 ]
 """Modules that register tables and migrations; each component appends its own."""
 

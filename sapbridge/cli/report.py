@@ -1,0 +1,24 @@
+"""``sapbridge report``: reports people act on, from the store."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+__all__ = ["COMMANDS", "SUBCOMMAND_MODULES"]
+
+SUBCOMMAND_MODULES: list[str] = []
+"""Modules whose ``SUBCOMMANDS`` join the ``report`` group."""
+
+
+@click.group()
+def report() -> None:
+    """Credit and collections reports (KPIs)."""
+
+
+for _name in SUBCOMMAND_MODULES:
+    for _command in importlib.import_module(_name).SUBCOMMANDS:
+        report.add_command(_command)
+
+COMMANDS = [report]
