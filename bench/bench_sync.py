@@ -152,24 +152,22 @@ def child_hot_path(fixtures: Path, page_size: int, limit: int) -> dict[str, Any]
 
 
 def child_pyodata(fixtures: Path, page_size: int, limit: int) -> dict[str, Any]:
-    from sapbridge.odata.baseline import read_with_pyodata_entities
-
     from sapbridge.connect import open_odata
-    from sapbridge.sync.sources import odata_filter
+    from sapbridge.odata.baseline import read_with_pyodata_entities
 
     _settings, system = bench_settings(fixtures, page_size)
     mapping = load_mapping(ROOT / "mappings" / "open_items.toml")
     assert mapping.odata is not None
     started = time.perf_counter()
-    rows = read_with_pyodata_entities(open_odata(system), SERVICE, ENTITY_SET, mapping.odata.select(),
-                                      odata_filter(mapping.odata, "1000", None), page_size, limit=limit)
+    rows = read_with_pyodata_entities(open_odata(system), mapping.odata, "1000", page_size, limit=limit)
     return {"rows": rows, "seconds": time.perf_counter() - started, "peak_mb": peak_mb()}
 
 
 def run_child(*args: str) -> dict[str, Any]:
-    output = subprocess.run([sys.executable, __file__, "--child", *args], check=True,
-                            capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    done = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"bench child {args[0]} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:

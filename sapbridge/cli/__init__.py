@@ -19,6 +19,7 @@ from sapbridge.errors import SapBridgeError
 __all__ = ["cli", "main"]
 
 COMMAND_MODULES: list[str] = [
+    "sapbridge.cli.systems",
     "sapbridge.cli.sync",
     "sapbridge.cli.push",
     "sapbridge.cli.audit",

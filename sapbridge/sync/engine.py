@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from sapbridge.audit import log as audit
 from sapbridge.errors import ConfigError
 from sapbridge.logs import get_logger
 from sapbridge.mapping import DatasetMapping, ODataRoute, RfcRoute
@@ -141,9 +142,12 @@ def run_sync(store: Store, mappings: Mapping[str, DatasetMapping], request: Sync
                 summary.datasets.append(_sync_dataset(
                     conn, mappings[dataset], request, sources, run_id=run_id, now=started,
                     progress=progress(dataset) if progress else None))
+            audit.record(conn, action="sync_run", actor=actor, run_id=run_id,
+                         detail=_audit_detail(request, summary))
     except BaseException as exc:
         summary.status = "failed"
         summary.finished_at = datetime.now(UTC)
+        _audit_failure(store, request, run_id, actor, exc)
         finish_run(store.engine, run_id, status="failed", summary=summary.as_dict(), rows=summary.rows,
                    error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         log.error("sync_failed", system=request.system, error=str(exc))
@@ -152,6 +156,24 @@ def run_sync(store: Store, mappings: Mapping[str, DatasetMapping], request: Sync
     summary.finished_at = datetime.now(UTC)
     finish_run(store.engine, run_id, status="ok", summary=summary.as_dict(), rows=summary.rows)
     return summary
+
+
+def _audit_detail(request: SyncRequest, summary: SyncSummary) -> dict[str, Any]:
+    return {"system": request.system, "datasets": {
+        d.dataset: {"route": d.route, "mode": d.mode, "read": d.read, "inserted": d.inserted,
+                    "updated": d.updated, "cleared": d.cleared} for d in summary.datasets}}
+
+
+def _audit_failure(store: Store, request: SyncRequest, run_id: str, actor: str,
+                   exc: BaseException) -> None:
+    """Record the failed run in the audit log; the data transaction has been rolled back."""
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    try:
+        with store.engine.begin() as conn:
+            audit.record(conn, action="sync_failed", actor=actor, run_id=run_id, message=message,
+                         detail={"system": request.system})
+    except Exception as audit_exc:  # noqa: BLE001 - the sync's own error is the one to report
+        log.error("audit_record_failed", run_id=run_id, error=str(audit_exc))
 
 
 def _route_name(mapping: DatasetMapping, request: SyncRequest) -> str:

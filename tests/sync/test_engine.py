@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from sapbridge.audit import log as audit_log
 from sapbridge.errors import ProtocolError
 from sapbridge.mapping import load_mappings
 from sapbridge.store.schema import blocked_orders, open_items, sync_bookmarks, sync_runs
@@ -96,6 +97,18 @@ def test_failure_mid_sync_leaves_store_and_run_record(store):
     assert runs["r2"].status == "failed"
     assert "malformed page" in runs["r2"].error
     assert runs["r1"].status == "ok"
+    entries = [(e.action, e.run_id) for e in audit_log.query(store.engine)]
+    assert entries == [("sync_run", "r1"), ("sync_failed", "r2")]
+    assert audit_log.verify(store.engine).ok
+
+
+def test_sync_run_is_audited_with_its_counts_in_the_same_transaction(store):
+    sync(store, ["open_items"], FakeSource({"1000": [[cube_row(1), cube_row(2)]]}), run="r1")
+    sync(store, ["open_items"], FakeSource({"1000": [[cube_row(2, "5.00")]]}), run="r2")
+    entries = list(audit_log.query(store.engine, action="sync_run"))
+    assert [e.run_id for e in entries] == ["r1", "r2"]
+    counts = entries[1].detail["datasets"]["open_items"]
+    assert (counts["read"], counts["inserted"], counts["updated"], counts["cleared"]) == (1, 0, 1, 1)
 
 
 def test_incremental_orders_keep_blocked_and_track_release(store):
