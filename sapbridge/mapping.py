@@ -36,6 +36,7 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,25 @@ class DatasetMapping:
         """
         return _compile_row_builder(route.fields, sqlite=sqlite, source=self.path.name)
 
+    def batch_builder(self, route: ODataRoute | RfcRoute, *, sqlite: bool = False
+                      ) -> Callable[[Sequence[Mapping[str, Any]]], list[tuple[Any, ...]]]:
+        """Like :meth:`row_builder`, for a whole page at once: the sync's hot path.
+
+        It converts column by column, so each field's converter runs in one tight loop and
+        repeated values (dates, customers, currencies) are converted once. The tuples equal
+        :meth:`row_builder`'s; on a bad value it names the field as the row builder does.
+        """
+        row_builder = self.row_builder(route, sqlite=sqlite)
+        columns = [_column_builder(spec, sqlite=sqlite) for spec in route.fields]
+
+        def build(raws: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+            try:
+                return list(zip(*(column(raws) for column in columns), strict=True)) if raws else []
+            except (ValueError, ArithmeticError):
+                return [row_builder(raw) for raw in raws]  # raises, naming the field
+
+        return build
+
 
 # --------------------------------------------------------------------------- row building
 
@@ -261,6 +281,37 @@ def _compile_row_builder(fields: Sequence[FieldSpec], *, sqlite: bool, source: s
         return tuple(values)
 
     return build
+
+
+Column = Callable[[Sequence[Mapping[str, Any]]], list[Any]]
+
+
+def _plain_text(value: Any) -> str | None:
+    if value.__class__ is str:
+        return value.strip() or None
+    return convert.to_str(value)
+
+
+@lru_cache(maxsize=65536)
+def _date_text(value: str) -> Any:
+    return _storage(convert.to_date(value))
+
+
+def _column_builder(spec: FieldSpec, *, sqlite: bool) -> Column:
+    """One field's values for a page of raw rows, in storage form when ``sqlite``."""
+    key = spec.sap
+    if spec.convert == "str" and "/" not in key:
+        return lambda raws: [None if (v := r.get(key)) is None else _plain_text(v) for r in raws]
+    if spec.convert == "alpha" and "/" not in key:
+        alpha = lru_cache(maxsize=65536)(convert.alpha(spec.width))
+        return lambda raws: [None if (v := r.get(key)) is None else alpha(v) for r in raws]
+    if spec.convert == "date" and sqlite and "/" not in key:
+        return lambda raws: [_date_text(v) if (v := r.get(key)).__class__ is str else
+                             _storage(convert.to_date(v)) for r in raws]
+    read = _field_reader(spec)
+    if not sqlite:
+        return lambda raws: [read(r) for r in raws]
+    return lambda raws: [_storage(read(r)) for r in raws]
 
 
 def _first_bad_field(raw: Mapping[str, Any], readers: Sequence[Callable[[Mapping[str, Any]], Any]],

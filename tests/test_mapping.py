@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from sapbridge.config import project_root
 from sapbridge.errors import MappingError
 from sapbridge.mapping import load_mapping, load_mappings
 
@@ -70,3 +71,34 @@ def test_malformed_mappings_are_refused_with_the_file_name(tmp_path, body, messa
     with pytest.raises(MappingError, match=message) as caught:
         load_mapping(path)
     assert "site.toml" in str(caught.value)
+
+
+def _recorded_pages(dataset: str) -> list[dict]:
+    """The raw rows a demo sync of ``dataset`` reads (company code 1000 where partitioned)."""
+    from sapbridge.config import load_settings
+    from sapbridge.connect import open_odata
+    from sapbridge.sync.sources import ODataSource
+
+    mapping = load_mapping(project_root() / "mappings" / f"{dataset}.toml")
+    system = load_settings(None).system("demo")
+    source = ODataSource(open_odata(system), mapping.odata, page_size=system.page_size)
+    partition = "1000" if mapping.partition else None
+    return [row for batch in source.batches(partition, None) for row in batch]
+
+
+@pytest.mark.parametrize("dataset", ["open_items", "disputes", "blocked_orders", "credit_segments"])
+@pytest.mark.parametrize("sqlite", [True, False])
+def test_batch_builder_gives_the_row_builders_tuples_on_recorded_pages(dataset, sqlite):
+    mapping = load_mapping(project_root() / "mappings" / f"{dataset}.toml")
+    raws = _recorded_pages(dataset)
+    assert len(raws) > 50
+    by_row = [mapping.row_builder(mapping.odata, sqlite=sqlite)(raw) for raw in raws]
+    assert mapping.batch_builder(mapping.odata, sqlite=sqlite)(raws) == by_row
+
+
+def test_batch_builder_names_the_bad_field_like_the_row_builder():
+    mapping = load_mapping(project_root() / "mappings" / "open_items.toml")
+    raws = _recorded_pages("open_items")[:3]
+    raws[2] = {**raws[2], "PostingDate": "31.02.2026"}
+    with pytest.raises(MappingError, match="field posting_date"):
+        mapping.batch_builder(mapping.odata, sqlite=True)(raws)

@@ -201,7 +201,7 @@ def _sync_dataset(conn: Connection, mapping: DatasetMapping, request: SyncReques
     columns = mapping.columns(route)
     writer = DatasetWriter(conn, OBJECT_TABLES[mapping.dataset], columns, system=request.system,
                            run_id=run_id, now=now)
-    builder = mapping.row_builder(route, sqlite=writer.sqlite)
+    builder = mapping.batch_builder(route, sqlite=writer.sqlite)
     source = sources(mapping, route_name, conn)
     result = DatasetSummary(dataset=mapping.dataset, route=route_name, mode="full",
                             partitions=[p or "*" for p in partitions])
@@ -224,7 +224,8 @@ def _sync_dataset(conn: Connection, mapping: DatasetMapping, request: SyncReques
 
 
 def _sync_partition(writer: DatasetWriter, mapping: DatasetMapping, source: RowSource,
-                    builder: Callable[[Mapping[str, Any]], tuple[Any, ...]], columns: list[str],
+                    builder: Callable[[Sequence[Mapping[str, Any]]], list[tuple[Any, ...]]],
+                    columns: list[str],
                     partition: str | None, *, since: datetime | None, result: DatasetSummary,
                     progress: Callable[[int, int | None], None] | None) -> datetime | None:
     scope = (mapping.partition, partition) if partition is not None else None
@@ -234,7 +235,7 @@ def _sync_partition(writer: DatasetWriter, mapping: DatasetMapping, source: RowS
     change_at = columns.index(mapping.incremental_column) \
         if mapping.incremental_column in columns else None
     for batch in source.batches(partition, since, progress):
-        rows = [builder(raw) for raw in batch]
+        rows = builder(batch)
         result.read += len(rows)
         if since is not None and mapping.keep:
             kept = _keep(rows, writer, mapping, columns)
