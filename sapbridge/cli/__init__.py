@@ -86,3 +86,9 @@ def main(argv: list[str] | None = None) -> Any:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        click.echo(f"error: unexpected {type(exc).__name__}: {first_line} (--debug shows where)", err=True)
+        sys.exit(EXIT_ERROR)
