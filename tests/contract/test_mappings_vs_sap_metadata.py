@@ -3,6 +3,7 @@ real SAP metadata where the real metadata is available (../shared/sap-metadata).
 
 from __future__ import annotations
 
+import os
 import re
 import xml.etree.ElementTree as ET
 from functools import cache
@@ -13,7 +14,8 @@ import pytest
 from sapbridge.demo.shapes import SERVICES
 from sapbridge.mapping import ODataRoute, load_mappings
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "sap-metadata"
+SHARED = Path(os.environ.get("SAP_METADATA_DIR") or
+              Path(__file__).resolve().parents[2].parent / "shared" / "sap-metadata")
 EDMX = {
     "API_OPLACCTGDOCITEMCUBE_SRV": "API_OPLACCTGDOCITEMCUBE_SRV.edmx",
     "API_SALES_ORDER_SRV": "API_SALES_ORDER_SRV.edmx",
@@ -90,6 +92,8 @@ def resolve(service: str, entity_set: str, path: str) -> str | None:
 
 
 def odata_routes():
+    if not SHARED.is_dir():  # collected before the module's skip applies
+        return
     for mapping in load_mappings("mappings").values():
         if isinstance(mapping.odata, ODataRoute) and real_properties(mapping.odata.service, mapping.odata.entity_set):
             yield pytest.param(mapping, id=mapping.dataset)
