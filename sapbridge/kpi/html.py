@@ -47,10 +47,10 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 def _bar_chart(title: str, labels: Sequence[str], values: Sequence[Decimal]) -> str:
     """Vertical bars of (signed) amounts, scaled to the largest absolute value."""
     width, height, top, bottom = 360, 200, 24, 36
-    scale = max((abs(v) for v in values), default=ZERO) or Decimal(1)
+    highest = max([ZERO, *values])
+    scale = (highest - min([ZERO, *values])) or Decimal(1)
     plot = height - top - bottom
-    share = max(values, default=ZERO) / scale if any(v < 0 for v in values) else Decimal(1)
-    zero_y = top + plot * float(share)
+    zero_y = top + plot * float(highest / scale)
     slot = width / len(labels)
     parts = [f'<text x="{width / 2:.0f}" y="14" text-anchor="middle">{escape(title)}</text>']
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
@@ -82,7 +82,7 @@ def _line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[De
                      f"{escape(label)}</text>")
     for n, (name, values) in enumerate(series.items()):
         colour = ("#1f5fa8", "#c0392b", "#27ae60")[n % 3]
-        points = [(left + i * step, top + plot_h - float(v / high) * plot_h)
+        points = [(left + i * step, top + plot_h - float(max(v, ZERO) / high) * plot_h)
                   for i, v in enumerate(values) if v is not None]
         if points:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)

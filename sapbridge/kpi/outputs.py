@@ -6,7 +6,6 @@ all of them are complete, so a failed run never leaves a directory that looks li
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import uuid
@@ -36,9 +35,14 @@ def check_out_dir(out: Path) -> None:
 
 
 def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
+    """The process umask, read without changing it (os.umask would race other threads)."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
 
 
 def _write_all(report: KpiReport, folder: Path) -> None:

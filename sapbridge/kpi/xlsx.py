@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
 from sapbridge.kpi.report import KpiReport, ratio
 from sapbridge.money import quantize
-from sapbridge.tabular import SheetSpec, write_xlsx
+from sapbridge.tabular import MONEY_FORMAT, SheetSpec, atomic_path
 
-__all__ = ["MONEY_HEADERS", "workbook_sheets", "write_workbook"]
+__all__ = ["MONEY_HEADERS", "RATIO_FORMAT", "workbook_sheets", "write_workbook"]
+
+RATIO_FORMAT = "0.0#"
+"""DSO, days and percentages: numbers with one or two decimals."""
+
+RATIO_HEADERS = frozenset({
+    "past_due_percent", "dso_simple", "dso_countback", "best_possible_dso", "average_days_delinquent",
+    "cei_percent", "rate_percent", "blocked_days_average", "blocked_days_max", "days_to_release_average",
+    "days_to_release_median", "days_to_release_max",
+})
+"""Columns written with the ratio number format."""
 
 MONEY_HEADERS = frozenset({
     "ar_total", "current_ar", "past_due", "credit_sales", "begin_ar", "cei_credit_sales", "balance",
@@ -147,7 +163,52 @@ def workbook_sheets(report: KpiReport) -> dict[str, SheetSpec]:
     }
 
 
+def _cell(sheet: Any, value: Any, number_format: str | None) -> Any:
+    if isinstance(value, float):
+        msg = "refusing to write a float; money and figures must be Decimal"
+        raise TypeError(msg)
+    cell = WriteOnlyCell(sheet, value=value)
+    if number_format is not None and value is not None:
+        cell.number_format = number_format
+    return cell
+
+
+def _formats(header: Sequence[str], money: set[str]) -> list[str | None]:
+    result: list[str | None] = []
+    for name in header:
+        if name in money:
+            result.append(MONEY_FORMAT)
+        elif name == "rate":
+            result.append("0.0%")
+        elif name in RATIO_HEADERS:
+            result.append(RATIO_FORMAT)
+        else:
+            result.append(None)
+    return result
+
+
 def write_workbook(report: KpiReport, target: Path) -> Path:
-    """Write ``kpis.xlsx``; bucket columns and the money headers get the money format."""
-    wanted = set(MONEY_HEADERS) | set(report.bucket_labels)
-    return write_xlsx(target, workbook_sheets(report), money_columns=lambda name: name in wanted)
+    """Write ``kpis.xlsx`` atomically: money columns with the money format, ratios with one decimal.
+
+    A write-only workbook streams rows, so a sheet of tens of thousands of customers stays fast.
+    """
+    money = set(MONEY_HEADERS) | set(report.bucket_labels)
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for title, (header, rows) in workbook_sheets(report).items():
+        sheet = workbook.create_sheet(title=title[:31])
+        sheet.freeze_panes = "A2"
+        heads = []
+        for name in header:
+            cell = WriteOnlyCell(sheet, value=name)
+            cell.font = bold
+            heads.append(cell)
+        sheet.append(heads)
+        formats = _formats(header, money)
+        for row in rows:
+            sheet.append([_cell(sheet, value, fmt) for value, fmt in zip(row, formats, strict=True)])
+    with atomic_path(target) as temp:
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        temp.write_bytes(buffer.getvalue())
+    return target
