@@ -100,13 +100,15 @@ def run_kpi_report(store: Store, settings: Settings, *, system: str, out: Path, 
                    company_codes: Sequence[str] | None = None) -> KpiResult:
     """Compute every KPI of ``system`` at ``as_of`` and write ``kpis.xlsx`` and ``kpis.html`` to ``out``.
 
-    ``as_of`` defaults to the system's fixed key date (the demo's recording date) or today.
+    ``as_of`` defaults to the system's fixed key date (the demo's recording date) or today, and
+    may not lie after the later of the two.
     The run's headline figures are stored in ``kpi_snapshots`` after the files are in place.
     """
     system_config = settings.system(system)
     cfg = parse_kpi_config(settings.section("kpi"))
-    day = as_of or system_config.rfc_key_date() or _today()
-    if day > _today():
+    key_date = system_config.rfc_key_date()
+    day = as_of or key_date or _today()
+    if day > max(_today(), key_date or _today()):
         raise InputError(f"--as-of {day} is in the future")
     out = Path(out)
     check_out_dir(out)
