@@ -76,6 +76,7 @@ def _line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[De
     step = plot_w / max(len(labels) - 1, 1)
     parts = [f'<text x="{width / 2:.0f}" y="14" text-anchor="middle">{escape(title)}</text>',
              f'<text x="4" y="{top + 8}">{escape(_number(ratio(high) or ZERO))}</text>',
+             f'<text x="4" y="{top + plot_h + 4}">0</text>',
              f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" stroke="#999"/>']
     for i, label in enumerate(labels):
         parts.append(f'<text x="{left + i * step:.1f}" y="{height - 22}" text-anchor="middle">'
@@ -141,13 +142,31 @@ def _trend_section(report: KpiReport) -> str:
                       "countback DSO"], rows) + _history_section(report))
 
 
+def _runs_chart(report: KpiReport) -> str:
+    """DSO by report date from the stored runs plus this one (latest run per date), per group."""
+    latest: dict[tuple[str, str], dict[Any, tuple[Decimal | None, Decimal | None]]] = defaultdict(dict)
+    for snap in sorted(report.history, key=lambda s: s.run_at):
+        latest[(snap.company_code, snap.currency)][snap.as_of] = (snap.dso_simple, snap.dso_countback)
+    for row in report.dso:
+        latest[(row.company_code, row.currency)][report.as_of] = (
+            row.dso_simple, row.countback.days if row.countback else None)
+    charts = []
+    for (code, currency), by_day in sorted(latest.items()):
+        if len(by_day) < 2:
+            continue
+        days = sorted(by_day)
+        charts.append(_line_chart(f"DSO by report date {code} {currency}", [d.isoformat() for d in days], {
+            "simple": [by_day[d][0] for d in days], "countback": [by_day[d][1] for d in days]}))
+    return f'<div class="charts">{"".join(charts)}</div>' if charts else ""
+
+
 def _history_section(report: KpiReport) -> str:
     if not report.history:
         return '<p class="note">No earlier report runs are stored yet; later runs will show them here.</p>'
     rows = [[s.run_at.strftime("%Y-%m-%d %H:%M"), s.as_of.isoformat(), s.company_code, s.currency,
              _money(s.ar_total, s.currency), ratio(s.past_due_percent, 2), ratio(s.dso_simple),
              ratio(s.dso_countback)] for s in report.history]
-    return "<h3>Earlier report runs</h3>" + _table(
+    return "<h3>Earlier report runs</h3>" + _runs_chart(report) + _table(
         ["run at (UTC)", "as of", "company code", "currency", "AR", "past due %", "DSO", "countback DSO"],
         rows)
 

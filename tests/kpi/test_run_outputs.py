@@ -125,7 +125,9 @@ def test_each_run_is_remembered_for_the_trend(seeded, settings, tmp_path):
     second = run_kpi_report(seeded, settings, system=SYSTEM, out=tmp_path / "b")
     earlier = [(s.as_of, s.company_code, s.ar_total) for s in second.report.history]
     assert (date(2026, 2, 28), "1000", Decimal(20000)) in earlier
-    assert "Earlier report runs" in (tmp_path / "b" / "kpis.html").read_text(encoding="utf-8")
+    page = (tmp_path / "b" / "kpis.html").read_text(encoding="utf-8")
+    assert "Earlier report runs" in page
+    assert 'aria-label="DSO by report date 1000 EUR"' in page
 
 
 def test_unknown_company_code(seeded, settings, tmp_path):
