@@ -171,10 +171,15 @@ def _history_section(report: KpiReport) -> str:
         rows)
 
 
+def _percent_text(rate: Decimal) -> str:
+    text = f"{rate * 100:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _reserve_section(report: KpiReport) -> str:
     labels = report.bucket_labels
-    rates = ", ".join(f"{label} {rate * 100:g}%" for label, rate in zip(labels, report.config.reserve_rates,
-                                                                        strict=True))
+    pairs = zip(labels, report.config.reserve_rates, strict=True)
+    rates = ", ".join(f"{label} {_percent_text(rate)}%" for label, rate in pairs)
     rows = [[r.company_code, r.currency, *(_money(v, r.currency) for v in r.by_bucket),
              _money(r.total, r.currency)] for r in report.reserves]
     return f'<p class="note">Rates: {escape(rates)}.</p>' + _table(

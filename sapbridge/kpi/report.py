@@ -44,7 +44,15 @@ from sapbridge.kpi.receivables import (
 )
 from sapbridge.money import ZERO, quantize
 
-__all__ = ["KpiInputs", "KpiReport", "build_report", "earliest_day_needed", "ratio", "summary_of"]
+__all__ = [
+    "KpiInputs",
+    "KpiReport",
+    "build_report",
+    "earliest_day_needed",
+    "latest_per_report_date",
+    "ratio",
+    "summary_of",
+]
 
 NO_RECOVERIES = "no recoveries run yet"
 
@@ -82,12 +90,21 @@ class KpiReport:
     recovery_run: RecoveryRun | None
     recoveries: list[RecoveryRow]
     history: list[SnapshotRow]
+    """Earlier runs: the newest per report date, company code and currency."""
     notes: list[str] = field(default_factory=list)
 
     @property
     def bucket_labels(self) -> list[str]:
         """Names of the aging buckets."""
         return bucket_labels(self.config.aging_edges)
+
+
+def latest_per_report_date(history: Sequence[SnapshotRow]) -> list[SnapshotRow]:
+    """The newest stored run for each report date, company code and currency, by report date."""
+    latest: dict[tuple[date, str, str], SnapshotRow] = {}
+    for snap in sorted(history, key=lambda s: s.run_at):
+        latest[(snap.as_of, snap.company_code, snap.currency)] = snap
+    return [latest[key] for key in sorted(latest)]
 
 
 def earliest_day_needed(as_of: date, cfg: KpiConfig) -> date:
@@ -139,7 +156,7 @@ def build_report(inputs: KpiInputs, *, system: str, as_of: date, company_codes: 
         disputes_by_age=disputes_by_age(cases, as_of, cfg.aging_edges),
         disputes_by_reason=disputes_by_reason(cases),
         recovery_run=inputs.recovery_run, recoveries=recovery_rates(inputs.recovery_claims),
-        history=list(inputs.history), notes=_notes(inputs, as_of, cfg, dso),
+        history=latest_per_report_date(inputs.history), notes=_notes(inputs, as_of, cfg, dso),
     )
 
 

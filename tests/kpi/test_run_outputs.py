@@ -151,3 +151,11 @@ def test_empty_store_says_to_sync_first(store, settings, tmp_path):
 def test_future_as_of_is_refused(seeded, settings, tmp_path):
     with pytest.raises(InputError, match="in the future"):
         run_kpi_report(seeded, settings, system=SYSTEM, out=tmp_path / "r", as_of=date(2999, 1, 1))
+
+
+def test_history_keeps_the_newest_run_per_report_date(seeded, settings, tmp_path):
+    run_kpi_report(seeded, settings, system=SYSTEM, out=tmp_path / "a", as_of=date(2026, 2, 28))
+    run_kpi_report(seeded, settings, system=SYSTEM, out=tmp_path / "a", as_of=date(2026, 2, 28))
+    third = run_kpi_report(seeded, settings, system=SYSTEM, out=tmp_path / "a")
+    keys = [(s.as_of, s.company_code) for s in third.report.history]
+    assert keys == [(date(2026, 2, 28), "1000")]  # USD had no AR before 1 March
