@@ -8,6 +8,7 @@ Example::
     dso_months = 3                         # credit-sales period of DSO, best DSO and CEI
     month_days = "actual"                  # or 30: days counted per month in DSO formulas
     countback_months = 12                  # how far back countback DSO may walk
+    countback_net_of_reserve = false       # countback from AR less the bad-debt reserve (Nestlé)
     cei_months = 1                         # CEI period: N months ending at the report date
     cei_divide_by_months = true            # CEI with sales/N (true) or undivided sales (false)
     trend_months = 6                       # month-end DSO points in the trend
@@ -38,7 +39,7 @@ DEFAULT_RATES = tuple(Decimal(r) for r in ("0.01", "0.05", "0.10", "0.25", "0.50
 _KEYS = {
     "aging_edges", "reserve_rates", "dso_months", "month_days", "countback_months", "cei_months",
     "cei_divide_by_months", "trend_months", "invoice_document_types", "release_window_days",
-    "dispute_closed_statuses", "sales_org_company_codes",
+    "dispute_closed_statuses", "sales_org_company_codes", "countback_net_of_reserve",
 }
 
 
@@ -52,6 +53,7 @@ class KpiConfig:
     month_days: int | None = None
     """None: actual calendar days of each month; else a fixed count (30)."""
     countback_months: int = 12
+    countback_net_of_reserve: bool = False
     cei_months: int = 1
     """CEI period in months; with 1 both conventions of the sales term agree."""
     cei_divide_by_months: bool = True
@@ -75,6 +77,7 @@ class KpiConfig:
             "dso_months": self.dso_months,
             "month_days": self.month_days or "actual",
             "countback_months": self.countback_months,
+            "countback_net_of_reserve": self.countback_net_of_reserve,
             "cei_months": self.cei_months,
             "cei_divide_by_months": self.cei_divide_by_months,
             "trend_months": self.trend_months,
@@ -148,15 +151,20 @@ def _month_days(raw: Mapping[str, Any]) -> int | None:
     raise _fail("month_days", f"must be \"actual\" or a number of days from 28 to 31, not {value!r}")
 
 
+def _flag(raw: Mapping[str, Any], key: str, *, default: bool) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise _fail(key, "must be true or false")
+    return value
+
+
 def parse_kpi_config(raw: Mapping[str, Any]) -> KpiConfig:
     """Validate a raw ``[kpi]`` table; every problem is one ConfigError line naming the key."""
     unknown = set(raw) - _KEYS
     if unknown:
         raise _fail(", ".join(sorted(unknown)), "unknown key(s)")
     edges = _edges(raw)
-    divide = raw.get("cei_divide_by_months", True)
-    if not isinstance(divide, bool):
-        raise _fail("cei_divide_by_months", "must be true or false")
+    divide = _flag(raw, "cei_divide_by_months", default=True)
     orgs = raw.get("sales_org_company_codes", {})
     if not isinstance(orgs, dict) or not all(isinstance(v, str) for v in orgs.values()):
         raise _fail("sales_org_company_codes", "must be a table of sales org = \"company code\"")
@@ -169,6 +177,7 @@ def parse_kpi_config(raw: Mapping[str, Any]) -> KpiConfig:
         dso_months=_positive_int(raw, "dso_months", 3),
         month_days=_month_days(raw),
         countback_months=_positive_int(raw, "countback_months", 12),
+        countback_net_of_reserve=_flag(raw, "countback_net_of_reserve", default=False),
         cei_months=_positive_int(raw, "cei_months", 1),
         cei_divide_by_months=divide,
         trend_months=_positive_int(raw, "trend_months", 6),

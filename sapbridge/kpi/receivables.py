@@ -157,9 +157,14 @@ class DsoRow:
     cei_percent: Decimal | None
 
 
-def _countback(ar: Decimal, group: Group, end: date, index: SalesIndex, cfg: KpiConfig) -> Countback | None:
+def _countback(row: AgingRow, end: date, index: SalesIndex, cfg: KpiConfig) -> Countback | None:
+    """Countback from the group's AR, or from AR less its reserve with ``countback_net_of_reserve``."""
+    group = (row.company_code, row.currency)
     months = [(index.sales(group, p), _days(p, cfg.month_days))
               for p in month_periods(end, cfg.countback_months)]
+    ar = row.total
+    if cfg.countback_net_of_reserve:
+        ar -= bad_debt_reserve(row.buckets, cfg.reserve_rates)
     return countback_dso(ar, months)
 
 
@@ -184,7 +189,7 @@ def dso_figures(items: Sequence[ItemRow], as_of: date, cfg: KpiConfig,
         rows.append(DsoRow(
             company_code=group[0], currency=group[1], ar_total=total, current_ar=current,
             credit_sales=sales, period_start=period.start, period_days=period_days,
-            dso_simple=dso, countback=_countback(total, group, as_of, index, cfg),
+            dso_simple=dso, countback=_countback(row, as_of, index, cfg) if row else None,
             best_possible_dso=best, average_days_delinquent=average_days_delinquent(dso, best),
             cei_start=cei_period.start, begin_ar=begin.get(group, ZERO),
             cei_sales=index.sales(group, cei_period),
@@ -220,7 +225,7 @@ def trend(items: Sequence[ItemRow], as_of: date, cfg: KpiConfig,
         for row in aging(items, month_end, cfg.aging_edges):
             group = (row.company_code, row.currency)
             sales = index.sales(group, period)
-            back = _countback(row.total, group, month_end, index, cfg)
+            back = _countback(row, month_end, index, cfg)
             points.append(TrendPoint(row.company_code, row.currency, month_end, row.total, sales,
                                      simple_dso(row.total, sales, days), back.days if back else None))
     return sorted(points, key=lambda p: (p.company_code, p.currency, p.month_end))

@@ -146,3 +146,10 @@ def test_recovery_rate_from_the_latest_finished_run(seeded):
 def test_no_recoveries_run(seeded):
     with seeded.engine.connect() as conn:
         assert load_recovery_claims(conn, SYSTEM) == (None, [])
+
+
+def test_countback_net_of_reserve(seeded):
+    row = dso_figures(_items(seeded, ["1000"]), AS_OF, KpiConfig(countback_net_of_reserve=True))[0]
+    # AR 15290 less reserve 3892.90 = 11397.10: March 1790, February 8000, then 1607.10 of January's 3000
+    assert row.countback.days == D(31 + 28) + D("1607.10") / D(3000) * 31
+    assert row.dso_simple == D(15290) / D(12790) * 90  # simple DSO keeps the gross AR
