@@ -1,0 +1,214 @@
+"""The KPI workbook: one sheet per KPI, numbers as numbers, money with a number format."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from sapbridge.kpi.report import KpiReport, ratio
+from sapbridge.money import quantize
+from sapbridge.tabular import MONEY_FORMAT, SheetSpec, atomic_path
+
+__all__ = ["MONEY_HEADERS", "RATIO_FORMAT", "workbook_sheets", "write_workbook"]
+
+RATIO_FORMAT = "0.0#"
+"""DSO, days and percentages: numbers with one or two decimals."""
+
+RATIO_HEADERS = frozenset({
+    "past_due_percent", "dso_simple", "dso_countback", "best_possible_dso", "average_days_delinquent",
+    "cei_percent", "rate_percent", "blocked_days_average", "blocked_days_max", "days_to_release_average",
+    "days_to_release_median", "days_to_release_max",
+})
+"""Columns written with the ratio number format."""
+
+MONEY_HEADERS = frozenset({
+    "ar_total", "current_ar", "past_due", "credit_sales", "begin_ar", "cei_credit_sales", "balance",
+    "reserve",
+    "blocked_value", "released_by_credit_rep_value", "released_otherwise_value", "amount",
+    "claimed", "recovered", "rejected_claimed",
+})
+"""Columns written with the money number format (besides the aging bucket columns)."""
+
+
+def _m(amount: Decimal, currency: str) -> Decimal:
+    return quantize(amount, currency)
+
+
+def _summary_sheet(report: KpiReport) -> SheetSpec:
+    dso = {(r.company_code, r.currency): r for r in report.dso}
+    reserve = {(r.company_code, r.currency): r.total for r in report.reserves}
+    header = ["company_code", "currency", "ar_total", "past_due", "past_due_percent", "dso_simple",
+              "dso_countback", "best_possible_dso", "average_days_delinquent", "cei_percent", "reserve"]
+    rows = []
+    for row in report.aging:
+        key = (row.company_code, row.currency)
+        d = dso[key]
+        rows.append([row.company_code, row.currency, _m(row.total, row.currency),
+                     _m(row.past_due, row.currency), ratio(row.past_due_percent, 2), ratio(d.dso_simple),
+                     ratio(d.countback.days if d.countback else None), ratio(d.best_possible_dso),
+                     ratio(d.average_days_delinquent), ratio(d.cei_percent, 2),
+                     _m(reserve[key], row.currency)])
+    return header, rows
+
+
+def _aging_sheet(report: KpiReport, *, by_customer: bool) -> SheetSpec:
+    labels = report.bucket_labels
+    lead = ["company_code", "customer", "currency"] if by_customer else ["company_code", "currency"]
+    header = [*lead, *labels, "ar_total", "past_due", "past_due_percent"]
+    rows = []
+    for row in report.customer_aging if by_customer else report.aging:
+        keys = [row.company_code, row.customer, row.currency] if by_customer else [row.company_code,
+                                                                                    row.currency]
+        rows.append([*keys, *(_m(b, row.currency) for b in row.buckets), _m(row.total, row.currency),
+                     _m(row.past_due, row.currency), ratio(row.past_due_percent, 2)])
+    return header, rows
+
+
+def _dso_sheet(report: KpiReport) -> SheetSpec:
+    header = ["company_code", "currency", "ar_total", "current_ar", "credit_sales", "period_start",
+              "period_end", "period_days", "dso_simple", "dso_countback", "countback_exhausted",
+              "best_possible_dso", "average_days_delinquent", "cei_start", "begin_ar", "cei_credit_sales",
+              "cei_percent"]
+    rows = [[r.company_code, r.currency, _m(r.ar_total, r.currency), _m(r.current_ar, r.currency),
+             _m(r.credit_sales, r.currency), r.period_start, report.as_of, r.period_days,
+             ratio(r.dso_simple), ratio(r.countback.days if r.countback else None),
+             r.countback.exhausted if r.countback else None, ratio(r.best_possible_dso),
+             ratio(r.average_days_delinquent), r.cei_start, _m(r.begin_ar, r.currency),
+             _m(r.cei_sales, r.currency), ratio(r.cei_percent, 2)]
+            for r in report.dso]
+    return header, rows
+
+
+def _trend_sheet(report: KpiReport) -> SheetSpec:
+    header = ["company_code", "currency", "month_end", "ar_total", "credit_sales", "dso_simple",
+              "dso_countback"]
+    return header, [[p.company_code, p.currency, p.month_end, _m(p.ar_total, p.currency),
+                     _m(p.credit_sales, p.currency), ratio(p.dso_simple), ratio(p.dso_countback)]
+                    for p in report.trend]
+
+
+def _reserve_sheet(report: KpiReport) -> SheetSpec:
+    header = ["company_code", "currency", "bucket", "balance", "rate", "reserve"]
+    rows: list[list[Any]] = []
+    for row in report.reserves:
+        for label, balance, rate, amount in zip(report.bucket_labels, row.buckets, row.rates,
+                                                row.by_bucket, strict=True):
+            rows.append([row.company_code, row.currency, label, _m(balance, row.currency), rate,
+                         _m(amount, row.currency)])
+        rows.append([row.company_code, row.currency, "total", _m(sum(row.buckets, Decimal(0)), row.currency),
+                     None, _m(row.total, row.currency)])
+    return header, rows
+
+
+def _blocked_sheet(report: KpiReport) -> SheetSpec:
+    header = ["company_code", "currency", "blocked_count", "blocked_value", "blocked_days_average",
+              "blocked_days_max", "released_by_credit_rep_count", "released_by_credit_rep_value",
+              "released_otherwise_count", "released_otherwise_value", "days_to_release_average",
+              "days_to_release_median", "days_to_release_max"]
+    return header, [[r.company_code, r.currency, r.blocked_count, _m(r.blocked_value, r.currency),
+                     ratio(r.blocked_days_average), ratio(r.blocked_days_max), r.overrides_count,
+                     _m(r.overrides_value, r.currency), r.other_releases_count,
+                     _m(r.other_releases_value, r.currency), ratio(r.days_to_release_average),
+                     ratio(r.days_to_release_median), ratio(r.days_to_release_max)]
+                    for r in report.blocked]
+
+
+def _disputes_sheet(report: KpiReport, *, by: str) -> SheetSpec:
+    rows = report.disputes_by_age if by == "age" else report.disputes_by_reason
+    header = ["currency", "days_open" if by == "age" else "reason", "count", "amount"]
+    return header, [[r.currency, r.label, r.count, _m(r.amount, r.currency)] for r in rows]
+
+
+def _recoveries_sheet(report: KpiReport) -> SheetSpec:
+    header = ["run_id", "currency", "claims", "claimed", "recovered", "rate_percent", "rejected_claims",
+              "rejected_claimed"]
+    if report.recovery_run is None:
+        return header, [["no recoveries run yet", None, None, None, None, None, None, None]]
+    run = report.recovery_run.run_id
+    return header, [[run, r.currency, r.claims, _m(r.claimed, r.currency), _m(r.recovered, r.currency),
+                     ratio(r.rate_percent, 2), r.rejected_claims, _m(r.rejected_claimed, r.currency)]
+                    for r in report.recoveries]
+
+
+def _history_sheet(report: KpiReport) -> SheetSpec:
+    header = ["run_at", "as_of", "company_code", "currency", "ar_total", "past_due_percent", "dso_simple",
+              "dso_countback"]
+    return header, [[s.run_at.replace(tzinfo=None), s.as_of, s.company_code, s.currency,
+                     _m(s.ar_total, s.currency), ratio(s.past_due_percent, 2), ratio(s.dso_simple),
+                     ratio(s.dso_countback)] for s in report.history]
+
+
+def workbook_sheets(report: KpiReport) -> dict[str, SheetSpec]:
+    """Every sheet of the workbook, by title."""
+    return {
+        "summary": _summary_sheet(report),
+        "aging": _aging_sheet(report, by_customer=False),
+        "aging_by_customer": _aging_sheet(report, by_customer=True),
+        "dso_cei": _dso_sheet(report),
+        "dso_trend": _trend_sheet(report),
+        "bad_debt_reserve": _reserve_sheet(report),
+        "blocked_orders": _blocked_sheet(report),
+        "disputes_by_age": _disputes_sheet(report, by="age"),
+        "disputes_by_reason": _disputes_sheet(report, by="reason"),
+        "recoveries": _recoveries_sheet(report),
+        "history": _history_sheet(report),
+        "notes": (["note"], [[note] for note in report.notes]),
+    }
+
+
+def _cell(sheet: Any, value: Any, number_format: str | None) -> Any:
+    if isinstance(value, float):
+        msg = "refusing to write a float; money and figures must be Decimal"
+        raise TypeError(msg)
+    cell = WriteOnlyCell(sheet, value=value)
+    if number_format is not None and value is not None:
+        cell.number_format = number_format
+    return cell
+
+
+def _formats(header: Sequence[str], money: set[str]) -> list[str | None]:
+    result: list[str | None] = []
+    for name in header:
+        if name in money:
+            result.append(MONEY_FORMAT)
+        elif name == "rate":
+            result.append("0.0%")
+        elif name in RATIO_HEADERS:
+            result.append(RATIO_FORMAT)
+        else:
+            result.append(None)
+    return result
+
+
+def write_workbook(report: KpiReport, target: Path) -> Path:
+    """Write ``kpis.xlsx`` atomically: money columns with the money format, ratios with one decimal.
+
+    A write-only workbook streams rows, so a sheet of tens of thousands of customers stays fast.
+    """
+    money = set(MONEY_HEADERS) | set(report.bucket_labels)
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for title, (header, rows) in workbook_sheets(report).items():
+        sheet = workbook.create_sheet(title=title[:31])
+        sheet.freeze_panes = "A2"
+        heads = []
+        for name in header:
+            cell = WriteOnlyCell(sheet, value=name)
+            cell.font = bold
+            heads.append(cell)
+        sheet.append(heads)
+        formats = _formats(header, money)
+        for row in rows:
+            sheet.append([_cell(sheet, value, fmt) for value, fmt in zip(row, formats, strict=True)])
+    with atomic_path(target) as temp:
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        temp.write_bytes(buffer.getvalue())
+    return target
