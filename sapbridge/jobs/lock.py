@@ -18,6 +18,7 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
@@ -29,7 +30,11 @@ from sapbridge.logs import get_logger
 __all__ = ["HEARTBEAT", "LEASE", "Acquired", "Heartbeat", "LockHolder", "acquire",
            "current_holder", "process_alive", "release", "renew"]
 
-log = get_logger(__name__)
+
+
+def _log() -> Any:
+    """A logger bound now, so it follows the logging the CLI set up (stream, JSON or console)."""
+    return get_logger(__name__)
 
 LEASE = timedelta(minutes=5)
 """How long a lease lasts without a heartbeat."""
@@ -173,7 +178,7 @@ class Heartbeat:
             try:
                 if not renew(self._engine, self._job, self._run_id, lease=self._lease):
                     self.lost = True
-                    log.error("job lease lost", job=self._job)
+                    _log().error("job lease lost", job=self._job)
                     return
             except SQLAlchemyError as exc:
-                log.warning("job lease renewal failed; retrying", job=self._job, error=str(exc))
+                _log().warning("job lease renewal failed; retrying", job=self._job, error=str(exc))

@@ -41,7 +41,11 @@ __all__ = [
     "run_job",
 ]
 
-log = get_logger(__name__)
+
+
+def _log() -> Any:
+    """A logger bound now, so it follows the logging the CLI set up (stream, JSON or console)."""
+    return get_logger(__name__)
 
 EXIT_CODES = {"succeeded": 0, "failed": 1, "review": 3}
 """Process exit code of ``sapbridge job run`` by run status (2 is click's usage error)."""
@@ -143,7 +147,7 @@ def _abort(engine: Engine, run_id: str, reason: str) -> None:
                                                  job_steps.c.status == "running")
                          .values(status="failed", finished_at=now, error=f"aborted: {reason}"))
     except SQLAlchemyError:
-        log.exception("could not record the aborted run")
+        _log().exception("could not record the aborted run")
 
 
 def _start(engine: Engine, job: JobDefinition, run_id: str, actor: str, resumed: bool) -> set[int]:
@@ -193,7 +197,7 @@ def _run_step(engine: Engine, ctx: StepContext, step: StepDefinition) -> StepRes
                                              job_steps.c.position == step.position)
                      .values(status="running", started_at=started, finished_at=None, error=None,
                              attempts=job_steps.c.attempts + 1))
-    log.info("step started", options=step.options)
+    _log().info("step started", options=step.options)
     try:
         outcome = step_kind(step.kind).run(ctx, step.options)
         if not isinstance(outcome, StepOutcome):
@@ -206,16 +210,16 @@ def _run_step(engine: Engine, ctx: StepContext, step: StepDefinition) -> StepRes
         _set_step(engine, ctx.run_id, step.position, status="failed", finished_at=finished,
                   error=error)
         if isinstance(exc, SapBridgeError):
-            log.error("step failed", error=error)
+            _log().error("step failed", error=error)
         else:
-            log.error("step failed", error=error, traceback=traceback.format_exc())
+            _log().error("step failed", error=error, traceback=traceback.format_exc())
         return StepResult(step.position, step.kind, "failed", error=error,
                           seconds=(finished - started).total_seconds())
     finished = datetime.now(UTC)
     _set_step(engine, ctx.run_id, step.position, status="succeeded", finished_at=finished,
               counts=counts_json, needs_review=outcome.needs_review)
     counts = json.loads(counts_json)
-    log.info("step finished", counts=counts, needs_review=outcome.needs_review)
+    _log().info("step finished", counts=counts, needs_review=outcome.needs_review)
     return StepResult(step.position, step.kind, "succeeded", counts, outcome.needs_review,
                       seconds=(finished - started).total_seconds())
 
@@ -243,7 +247,7 @@ def _steps(store: Store, settings: Settings, job: JobDefinition, run_id: str, ru
     for step in job.steps:
         with structlog.contextvars.bound_contextvars(step=step.label):
             if step.position in done:
-                log.info("step skipped: done earlier in this run")
+                _log().info("step skipped: done earlier in this run")
                 results.append(_done_step(store.engine, run_id, step))
                 continue
             if heartbeat.lost:
@@ -276,12 +280,12 @@ def run_job(store: Store, settings: Settings, job: JobDefinition, *, actor: str,
             raise JobLockedError(job.name, taken)
         try:
             if taken.taken_from is not None:
-                log.warning("took over an abandoned job lease", previous=taken.taken_from.describe())
+                _log().warning("took over an abandoned job lease", previous=taken.taken_from.describe())
                 _mark_interrupted(engine, taken.taken_from)
             if resume:  # re-read: the run may only now have been marked failed
                 _resume_target(engine, job)
             done = _start(engine, job, run_id, actor, resume)
-            log.info("job started", system=job.system, resumed=resume, steps=len(job.steps))
+            _log().info("job started", system=job.system, resumed=resume, steps=len(job.steps))
             with Heartbeat(engine, job.name, run_id) as heartbeat:
                 steps = _steps(store, settings, job, run_id, run_date, actor, done, heartbeat)
             status, error = _finish(engine, job, run_id, actor, steps)
@@ -290,6 +294,6 @@ def run_job(store: Store, settings: Settings, job: JobDefinition, *, actor: str,
             raise
         finally:
             release(engine, job.name, run_id)
-        log.info("job finished", status=status, needs_review=sum(s.needs_review for s in steps),
+        _log().info("job finished", status=status, needs_review=sum(s.needs_review for s in steps),
                  error=error)
     return RunResult(run_id, job.name, job.system, status, resume, tuple(steps), error)

@@ -13,6 +13,19 @@ import pytest
 
 from sapbridge.errors import ReconciliationError
 from sapbridge.jobs.steps import STEP_KINDS, Option, StepContext, StepOutcome, register_step, text
+from sapbridge.logs import configure_logging, get_logger
+
+
+def _log():
+    return get_logger(__name__)
+
+
+@pytest.fixture(autouse=True)
+def _logging_to_live_stderr() -> Iterator[None]:
+    """CLI tests point logging at capsys's stream, closed after the test; point it back."""
+    configure_logging(json_lines=True)
+    yield
+    configure_logging(json_lines=True)
 
 
 def write_job(project: Path, name: str, body: str) -> Path:
@@ -42,6 +55,7 @@ def calls() -> Iterator[Calls]:
 
     def count(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
         label = options["label"]
+        _log().info("counting", label=label)
         state.seen.append((ctx.run_id, ctx.position, label))
         state.contexts.append(ctx)
         if label in state.fail:
