@@ -11,6 +11,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine, RowMapping
 
 from sapbridge.errors import JobError
+from sapbridge.jobs.lock import current_holder
 from sapbridge.jobs.tables import job_runs, job_steps
 
 __all__ = ["RunRecord", "StepRecord", "get_run", "last_runs", "list_runs"]
@@ -96,6 +97,15 @@ def _step(row: RowMapping) -> StepRecord:
                       error=row["error"])
 
 
+def _shown_status(engine: Engine, row: RowMapping) -> str:
+    """The stored status, except that a 'running' run nobody holds the lease for is 'interrupted'
+    (its process died; the next run of the job marks it failed, or ``--resume`` continues it)."""
+    if row["status"] != "running":
+        return str(row["status"])
+    holder = current_holder(engine, row["job"])
+    return "running" if holder is not None and holder.run_id == row["run_id"] else "interrupted"
+
+
 def _runs(engine: Engine, where: Any, limit: int | None) -> list[RunRecord]:
     done = func.sum(case((job_steps.c.status == "succeeded", 1), else_=0))
     totals = (select(job_steps.c.run_id, func.count().label("total"), done.label("done"),
@@ -108,8 +118,9 @@ def _runs(engine: Engine, where: Any, limit: int | None) -> list[RunRecord]:
         stmt = stmt.limit(limit)
     with engine.connect() as conn:
         rows = conn.execute(stmt).mappings().all()
-    return [RunRecord(run_id=r["run_id"], job=r["job"], system=r["system"], status=r["status"],
-                      started_at=r["started_at"], finished_at=r["finished_at"], actor=r["actor"],
+    return [RunRecord(run_id=r["run_id"], job=r["job"], system=r["system"],
+                      status=_shown_status(engine, r), started_at=r["started_at"],
+                      finished_at=r["finished_at"], actor=r["actor"],
                       host=r["host"], pid=r["pid"], error=r["error"],
                       steps_done=int(r["done"] or 0), steps_total=int(r["total"] or 0),
                       needs_review=int(r["review"] or 0)) for r in rows]

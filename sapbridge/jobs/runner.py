@@ -112,7 +112,7 @@ def _resume_target(engine: Engine, job: JobDefinition) -> tuple[str, date]:
     if latest is None:
         msg = f"job {job.name} has no run to resume"
         raise JobError(msg)
-    if latest["status"] not in ("failed", "running"):
+    if latest["status"] not in ("failed", "running"):  # running: see acquire, which refuses a live one
         msg = f"job {job.name}: latest run {latest['run_id']} {latest['status']}; nothing to resume"
         raise JobError(msg)
     if latest["definition_hash"] != job.definition_hash():
@@ -294,6 +294,6 @@ def run_job(store: Store, settings: Settings, job: JobDefinition, *, actor: str,
             raise
         finally:
             release(engine, job.name, run_id)
-        _log().info("job finished", status=status, needs_review=sum(s.needs_review for s in steps),
-                 error=error)
+        _log().info("job finished", status=status,
+                    needs_review=sum(s.needs_review for s in steps), error=error)
     return RunResult(run_id, job.name, job.system, status, resume, tuple(steps), error)

@@ -134,8 +134,7 @@ def test_a_second_run_of_the_same_job_is_refused_while_the_first_runs(store, tmp
         assert info.value.exit_code == EXIT_LOCKED
         assert f"job slow is already running: run first on {socket.gethostname()} (pid {os.getpid()})" \
             in str(info.value)
-        with store.engine.connect() as conn:
-            assert conn.execute(select(job_runs.c.run_id)).scalars().all() == ["first"]
+        assert [(r.run_id, r.status) for r in list_runs(store.engine)] == [("first", "running")]
     finally:
         calls.release.set()
         first.join(10)
@@ -172,6 +171,7 @@ def test_taking_over_a_dead_lease_marks_the_abandoned_run_failed(store, tmp_path
         conn.execute(insert(job_locks).values(job="three", run_id="ghost", host=socket.gethostname(), pid=pid,
                                               heartbeat_at=now, expires_at=now + timedelta(hours=1)))
     assert current_holder(store.engine, "three") is None
+    assert [r.status for r in list_runs(store.engine, "three")] == ["interrupted"]  # shown, not stored
     assert run_job(store, SETTINGS, job, actor="ops", run_id="new").status == "succeeded"
     ghost = get_run(store.engine, "ghost")
     assert ghost.status == "failed"
