@@ -8,6 +8,7 @@ error (click).
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from sapbridge.cli.output import echo_json, print_table
 from sapbridge.errors import ConfigError
 from sapbridge.jobs.definition import JobDefinition, find_job, jobs_dir, load_jobs
 from sapbridge.jobs.history import RunRecord, get_run, last_runs, list_runs
-from sapbridge.jobs.runner import RunResult, run_job
+from sapbridge.jobs.runner import JobTerminatedError, RunResult, run_job
 from sapbridge.jobs.schedule import Invocation, cron_entry, next_runs, systemd_units
 from sapbridge.tabular import atomic_path
 
@@ -115,6 +116,12 @@ def _print_result(result: RunResult) -> None:
         click.echo(f"resume with: sapbridge job run {result.job} --resume")
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    """SIGTERM stops the run like Ctrl-C: it is recorded failed (resumable), exit 1."""
+    msg = f"terminated by signal {signum}"
+    raise JobTerminatedError(msg)
+
+
 @job.command("run")
 @click.argument("name")
 @click.option("--resume", is_flag=True,
@@ -131,8 +138,12 @@ def run_cmd(japp: JobApp, name: str, resume: bool, as_json: bool) -> None:
     """
     app = japp.app
     definition = japp.find(name)
-    result = run_job(app.store, app.settings, definition, actor=app.actor,
-                     run_id=None if resume else app.run_id, resume=resume)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        result = run_job(app.store, app.settings, definition, actor=app.actor,
+                         run_id=None if resume else app.run_id, resume=resume)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if as_json:
         echo_json({"run_id": result.run_id, "job": result.job, "system": result.system,
                    "status": result.status, "resumed": result.resumed, "error": result.error,

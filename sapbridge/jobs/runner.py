@@ -36,6 +36,7 @@ __all__ = [
     "EXIT_CODES",
     "EXIT_LOCKED",
     "JobLockedError",
+    "JobTerminatedError",
     "RunResult",
     "StepResult",
     "run_job",
@@ -98,10 +99,16 @@ class RunResult:
         return sum(s.needs_review for s in self.steps)
 
 
+class JobTerminatedError(KeyboardInterrupt):
+    """The run was stopped by a signal (SIGTERM from ``systemctl stop``, say)."""
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     first = text[0] if text else ""
-    return first if isinstance(exc, SapBridgeError) else f"{type(exc).__name__}: {first}"
+    if isinstance(exc, SapBridgeError | JobTerminatedError) and first:
+        return first
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _resume_target(engine: Engine, job: JobDefinition) -> tuple[str, date]:

@@ -78,7 +78,7 @@ class StepContext:
         """An input file that must exist now."""
         path = self.path(value)
         if not path.is_file():
-            msg = f"{option} file not found (step {self.position})"
+            msg = f"{option} file not found"
             raise InputError(msg, path=str(path))
         return path
 
@@ -147,8 +147,8 @@ def text(value: Any) -> str:
 
 
 def path_value(value: Any) -> str:
-    """A path (absolute, or relative to the project root)."""
-    return text(value)
+    """A path (absolute, or relative to the project root) that may use ``{run_id}``, ``{date}``."""
+    return out_path(value)
 
 
 def out_path(value: Any) -> str:
@@ -276,11 +276,11 @@ def _summary_outcome(result: Any) -> StepOutcome:
 
 def run_cash_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
     """Cash application of a bank file against the store's open items."""
-    run_cash = _contract("sapbridge.reconcile.cash", "run_cash", "reconcile_cash")
+    payments = ctx.input_path(options["payments"], "payments")
     optional = {key: ctx.input_path(options[key], key) for key in ("open_items", "customers")
                 if key in options}
-    result = run_cash(ctx.store, ctx.settings, system=ctx.system,
-                      payments=ctx.input_path(options["payments"], "payments"),
+    run_cash = _contract("sapbridge.reconcile.cash", "run_cash", "reconcile_cash")
+    result = run_cash(ctx.store, ctx.settings, system=ctx.system, payments=payments,
                       out=ctx.path(options["out"]), fmt=options.get("format"), actor=ctx.actor,
                       **optional)
     return _summary_outcome(result)
@@ -288,11 +288,11 @@ def run_cash_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
 
 def run_recoveries_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
     """Disputes versus post-audit recovery claims."""
+    claims = ctx.input_path(options["claims"], "claims")
+    disputes = ctx.input_path(options["disputes"], "disputes") if "disputes" in options else None
     run_recoveries = _contract("sapbridge.reconcile.recoveries", "run_recoveries",
                                "reconcile_recoveries")
-    disputes = ctx.input_path(options["disputes"], "disputes") if "disputes" in options else None
-    result = run_recoveries(ctx.store, ctx.settings, system=ctx.system,
-                            claims=ctx.input_path(options["claims"], "claims"),
+    result = run_recoveries(ctx.store, ctx.settings, system=ctx.system, claims=claims,
                             out=ctx.path(options["out"]), disputes=disputes,
                             as_of=_as_date(options.get("as_of")), actor=ctx.actor)
     return _summary_outcome(result)

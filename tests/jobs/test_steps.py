@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sapbridge.audit.log import query
 from sapbridge.config import load_settings
 from sapbridge.jobs.definition import load_job
+from sapbridge.jobs.history import get_run
 from sapbridge.jobs.runner import run_job
 from sapbridge.push.approval import approve
 from sapbridge.push.authority import load_push_config
@@ -110,3 +111,19 @@ def test_push_plan_step_with_nothing_approved_does_not_connect(store, tmp_path, 
     result = run_job(store, settings, job, actor="carol")
     assert result.status == "succeeded"
     assert result.steps[0].counts == {"batches": 0, "rows": 0}
+
+
+def test_a_missing_input_file_fails_the_step_naming_the_resolved_path(sqlite_store, tmp_path):
+    job = load_job(write_job(tmp_path, "cash", """
+        name = "cash"
+        system = "demo"
+        [[steps]]
+        kind = "reconcile_cash"
+        payments = "in/bank-{date}.xml"
+        out = "out/{date}/cash"
+        """))
+    result = run_job(sqlite_store, load_settings(None), job, actor="ops")
+    day = get_run(sqlite_store.engine, result.run_id).started_at.date().isoformat()
+    assert result.status == "failed"
+    assert result.error == f"step 1 (reconcile_cash): {tmp_path.resolve()}/in/bank-{day}.xml: payments file not found"
+    assert not (tmp_path / "out").exists()
