@@ -168,7 +168,7 @@ def _duration(run: RunRecord) -> str:
 @_json_option
 @click.pass_obj
 def history_cmd(japp: JobApp, name: str | None, limit: int, as_json: bool) -> None:
-    """Show recent runs (of one job or all): status, start, duration, steps, review, error.
+    """Show recent runs (of one job or all): status, start, duration, steps, counts, errors.
 
     \b
     Example:
@@ -181,9 +181,11 @@ def history_cmd(japp: JobApp, name: str | None, limit: int, as_json: bool) -> No
     if not runs:
         click.echo("no job runs yet")
         return
-    print_table("job runs", ["run", "job", "status", "started", "duration", "steps", "review", "error"],
+    print_table("job runs", ["run", "job", "status", "started", "duration", "steps", "review",
+                             "counts", "error"],
                 [[r.run_id, r.job, r.status, f"{r.started_at:%Y-%m-%d %H:%M:%S}", _duration(r),
-                  f"{r.steps_done}/{r.steps_total}", r.needs_review, r.error or ""] for r in runs])
+                  f"{r.steps_done}/{r.steps_total}", r.needs_review, r.counts_summary(),
+                  r.error or ""] for r in runs])
 
 
 @job.command("show")

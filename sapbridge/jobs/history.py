@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine, RowMapping
 
 from sapbridge.errors import JobError
@@ -48,7 +48,7 @@ class StepRecord:
 
 @dataclass(frozen=True, slots=True)
 class RunRecord:
-    """One recorded run; ``steps`` are filled by :func:`get_run` only."""
+    """One recorded run with its steps."""
 
     run_id: str
     job: str
@@ -80,9 +80,18 @@ class RunRecord:
                 "actor": self.actor, "host": self.host, "pid": self.pid, "error": self.error,
                 "steps_done": self.steps_done, "steps_total": self.steps_total,
                 "needs_review": self.needs_review}
-        if self.steps:
-            data["steps"] = [s.as_dict() for s in self.steps]
+        data["steps"] = [s.as_dict() for s in self.steps]
         return data
+
+    def counts_summary(self, width: int = 3) -> str:
+        """``sync read=4479 inserted=0 updated=4479; kpis ...``: the first numbers of each step."""
+        parts = []
+        for step in self.steps:
+            numbers = [f"{k}={v}" for k, v in step.counts.items()
+                       if isinstance(v, int | float) and not isinstance(v, bool)][:width]
+            if numbers:
+                parts.append(f"{step.kind} {' '.join(numbers)}")
+        return "; ".join(parts)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -107,23 +116,28 @@ def _shown_status(engine: Engine, row: RowMapping) -> str:
 
 
 def _runs(engine: Engine, where: Any, limit: int | None) -> list[RunRecord]:
-    done = func.sum(case((job_steps.c.status == "succeeded", 1), else_=0))
-    totals = (select(job_steps.c.run_id, func.count().label("total"), done.label("done"),
-                     func.sum(job_steps.c.needs_review).label("review"))
-              .group_by(job_steps.c.run_id).subquery())
-    stmt = (select(job_runs, totals.c.total, totals.c.done, totals.c.review)
-            .join(totals, totals.c.run_id == job_runs.c.run_id, isouter=True)
-            .where(where).order_by(job_runs.c.started_at.desc(), job_runs.c.run_id))
+    stmt = select(job_runs).where(where).order_by(job_runs.c.started_at.desc(), job_runs.c.run_id)
     if limit is not None:
         stmt = stmt.limit(limit)
     with engine.connect() as conn:
         rows = conn.execute(stmt).mappings().all()
+        steps: dict[str, list[StepRecord]] = {r["run_id"]: [] for r in rows}
+        for chunk in _chunks(list(steps), 500):
+            for step in conn.execute(select(job_steps).where(job_steps.c.run_id.in_(chunk))
+                                     .order_by(job_steps.c.run_id, job_steps.c.position)).mappings():
+                steps[step["run_id"]].append(_step(step))
     return [RunRecord(run_id=r["run_id"], job=r["job"], system=r["system"],
                       status=_shown_status(engine, r), started_at=r["started_at"],
-                      finished_at=r["finished_at"], actor=r["actor"],
-                      host=r["host"], pid=r["pid"], error=r["error"],
-                      steps_done=int(r["done"] or 0), steps_total=int(r["total"] or 0),
-                      needs_review=int(r["review"] or 0)) for r in rows]
+                      finished_at=r["finished_at"], actor=r["actor"], host=r["host"], pid=r["pid"],
+                      error=r["error"],
+                      steps_done=sum(s.status == "succeeded" for s in steps[r["run_id"]]),
+                      steps_total=len(steps[r["run_id"]]),
+                      needs_review=sum(s.needs_review for s in steps[r["run_id"]]),
+                      steps=tuple(steps[r["run_id"]])) for r in rows]
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def list_runs(engine: Engine, job: str | None = None, *, limit: int = 20) -> list[RunRecord]:
@@ -134,10 +148,14 @@ def list_runs(engine: Engine, job: str | None = None, *, limit: int = 20) -> lis
 
 def last_runs(engine: Engine) -> dict[str, RunRecord]:
     """Each job's latest run, by job name."""
-    latest: dict[str, RunRecord] = {}
-    for run in _runs(engine, job_runs.c.run_id.isnot(None), None):
-        latest.setdefault(run.job, run)
-    return latest
+    newest = (select(job_runs.c.job, func.max(job_runs.c.started_at).label("at"))
+              .group_by(job_runs.c.job).subquery())
+    latest = (select(job_runs.c.run_id)
+              .join(newest, (newest.c.job == job_runs.c.job) & (newest.c.at == job_runs.c.started_at)))
+    found: dict[str, RunRecord] = {}
+    for run in _runs(engine, job_runs.c.run_id.in_(latest.scalar_subquery()), None):
+        found.setdefault(run.job, run)
+    return found
 
 
 def get_run(engine: Engine, run_id: str) -> RunRecord:
@@ -146,12 +164,8 @@ def get_run(engine: Engine, run_id: str) -> RunRecord:
         ids = list(conn.execute(select(job_runs.c.run_id)
                                 .where(job_runs.c.run_id.startswith(run_id, autoescape=True))
                                 .limit(2)).scalars())
-        if len(ids) != 1:
-            problem = "does not match any run" if not ids else "matches more than one run"
-            msg = f"run id {run_id!r} {problem}"
-            raise JobError(msg)
-        steps = conn.execute(select(job_steps).where(job_steps.c.run_id == ids[0])
-                             .order_by(job_steps.c.position)).mappings().all()
-    run = _runs(engine, job_runs.c.run_id == ids[0], None)[0]
-    return RunRecord(**{**{f: getattr(run, f) for f in RunRecord.__dataclass_fields__},
-                        "steps": tuple(_step(s) for s in steps)})
+    if len(ids) != 1:
+        problem = "does not match any run" if not ids else "matches more than one run"
+        msg = f"run id {run_id!r} {problem}"
+        raise JobError(msg)
+    return _runs(engine, job_runs.c.run_id == ids[0], None)[0]

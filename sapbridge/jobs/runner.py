@@ -210,7 +210,7 @@ def _run_step(engine: Engine, ctx: StepContext, step: StepDefinition) -> StepRes
         if not isinstance(outcome, StepOutcome):
             msg = f"step kind {step.kind} returned {type(outcome).__name__}, not StepOutcome"
             raise JobError(msg)
-        counts_json = json.dumps(outcome.counts, default=str, sort_keys=True)
+        counts_json = json.dumps(outcome.counts, default=str)  # in the step's own order
     except Exception as exc:  # noqa: BLE001 - any step failure is recorded and stops the run
         error = _one_line(exc)
         finished = datetime.now(UTC)

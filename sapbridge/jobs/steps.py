@@ -225,11 +225,9 @@ def run_sync_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
                           company_codes=ctx.company_codes,
                           full=options.get("mode", "incremental") == "full",
                           route=options.get("route"), run_id=sync_run, actor=ctx.actor)
-    totals = Counter[str]()
-    for d in summary.datasets:
-        totals.update(read=d.read, inserted=d.inserted, updated=d.updated, cleared=d.cleared,
-                      skipped=d.skipped)
-    return StepOutcome({"sync_run_id": sync_run, "datasets": len(summary.datasets), **totals})
+    totals = {name: sum(getattr(d, name) for d in summary.datasets)
+              for name in ("read", "inserted", "updated", "cleared", "skipped")}
+    return StepOutcome({**totals, "datasets": len(summary.datasets), "sync_run_id": sync_run})
 
 
 def run_push_plan_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import insert
 
 from sapbridge.cli import main
+from sapbridge.jobs.history import list_runs
 from sapbridge.jobs.tables import job_locks
 from sapbridge.store import open_store
 
@@ -103,6 +104,12 @@ def test_history_and_show(env, capsys):
     assert history[0]["needs_review"] == 4
     assert history[0]["actor"] == "ops"
     assert history[0]["seconds"] >= 0
+    assert history[1]["steps"][0]["counts"] == {"label": "first", "rows": 5}
+    store = open_store(env["db"])
+    assert [r.counts_summary() for r in list_runs(store.engine)] == ["review unmatched=4", "count rows=5"]
+    store.dispose()
+    code, out, _ = run(env, capsys, "history")
+    assert (code, "job runs" in out) == (0, True)
     _, out, _ = run(env, capsys, "history", "three", "--json")
     assert [h["run_id"] for h in json.loads(out)] == [failed_id]
     code, out, _ = run(env, capsys, "show", failed_id[:8], "--json")
@@ -120,14 +127,20 @@ def test_history_and_show(env, capsys):
 
 
 def test_list_shows_jobs_schedule_next_run_and_last_run(env, capsys):
+    code, out, _ = run(env, capsys, "list", "--json")
+    assert [(j["name"], j["last_run"]) for j in json.loads(out)] == [("rev", None), ("three", None)]
     run(env, capsys, "run", "rev")
+    env["calls"].fail = {"first"}
+    run(env, capsys, "run", "three")
+    env["calls"].fail = set()
+    run(env, capsys, "run", "three")
     code, out, _ = run(env, capsys, "list", "--json")
     listed = {j["name"]: j for j in json.loads(out)}
     assert code == 0
     assert sorted(listed) == ["rev", "three"]
     assert listed["three"]["steps"] == ["count", "count", "count"]
     assert listed["three"]["schedule"] is None
-    assert listed["three"]["last_run"] is None
+    assert listed["three"]["last_run"]["status"] == "succeeded"  # the newer of its two runs
     assert listed["rev"]["last_run"]["status"] == "review"
     next_run = datetime.fromisoformat(listed["rev"]["next_run"])
     assert next_run.weekday() < 5
