@@ -39,6 +39,16 @@ def _redact_processor(_logger: Any, _name: str, event: MutableMapping[str, Any])
     return {k: redact(v, k) for k, v in event.items()}
 
 
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is at the time of writing (a test runner or a CLI may swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(*, json_lines: bool, level: str = "INFO", run_id: str | None = None) -> None:
     """Send logs to stderr as JSON lines (unattended, ``--log-json``) or console lines."""
     renderer: Any = (
@@ -55,7 +65,7 @@ def configure_logging(*, json_lines: bool, level: str = "INFO", run_id: str | No
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.clear_contextvars()
@@ -64,8 +74,25 @@ def configure_logging(*, json_lines: bool, level: str = "INFO", run_id: str | No
 
 
 def get_logger(name: str) -> Any:
-    """A structlog logger carrying the module name."""
-    return structlog.get_logger(name).bind(logger=name)
+    """A structlog logger carrying the module name.
+
+    It stays lazy: each call uses the configuration current at that moment, so a logger created
+    at import time still follows the CLI's later ``configure_logging`` (e.g. ``--log-json``).
+    """
+    return _NamedLogger(name)
+
+
+class _NamedLogger:
+    """Binds ``logger=<name>`` at each call, on the configuration current at that moment."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def bind(self, **values: Any) -> Any:
+        return structlog.get_logger().bind(logger=self._name, **values)
+
+    def __getattr__(self, method: str) -> Any:
+        return getattr(structlog.get_logger().bind(logger=self._name), method)
 
 
 if not structlog.is_configured():

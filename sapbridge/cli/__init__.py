@@ -25,6 +25,7 @@ COMMAND_MODULES: list[str] = [
     "sapbridge.cli.audit",
     "sapbridge.cli.reconcile",
     "sapbridge.cli.report",
+    "sapbridge.cli.job",
 ]
 """Modules whose ``COMMANDS`` join the top-level group, in help order."""
 

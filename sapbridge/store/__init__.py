@@ -24,6 +24,7 @@ COMPONENT_MODULES = [
     "sapbridge.push.tables",
     "sapbridge.reconcile.tables",
     "sapbridge.kpi.tables",
+    "sapbridge.jobs.tables",
 ]
 """Modules that register tables and migrations; each component appends its own."""
 

@@ -106,6 +106,6 @@ def test_a_week_later_items_clear_and_orders_sync_incrementally(sqlite_store):
 def test_cli_sync_json_summary(tmp_path):
     result = CliRunner().invoke(cli, ["--db", f"sqlite:///{tmp_path / 'cli.db'}", "sync", "open_items", "customers", "--json"])
     assert result.exit_code == 0, result.output
-    summary = orjson.loads(result.output)
+    summary = orjson.loads(result.stdout)
     assert summary["status"] == "ok"
     assert [d["dataset"] for d in summary["datasets"]] == ["customers", "customer_companies", "customer_bank_accounts", "open_items"]
