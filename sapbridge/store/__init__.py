@@ -23,6 +23,7 @@ COMPONENT_MODULES = [
     "sapbridge.audit.tables",
     "sapbridge.push.tables",
     "sapbridge.reconcile.tables",
+    "sapbridge.reconcile.cash.tables",
 ]
 """Modules that register tables and migrations; each component appends its own."""
 

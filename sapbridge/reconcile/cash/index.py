@@ -1,0 +1,87 @@
+"""Open items indexed for matching: by (currency, customer), by normalised reference, by amount.
+
+Amounts are held as integers in minor units (cents, yen) so sums and comparisons are exact and
+fast; :attr:`ItemIndex.remaining` is what is still open while payments are being applied.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sapbridge.money import currency_decimals, to_minor_units
+from sapbridge.reconcile.cash.model import OpenItem
+from sapbridge.reconcile.references import normalise_reference
+
+__all__ = ["ItemIndex", "from_minor", "index_key"]
+
+_FAR = date.max
+
+
+def index_key(value: str | None) -> str:
+    """:func:`normalise_reference` with a fast path for plain digit strings (most SAP numbers)."""
+    if not value:
+        return ""
+    if value.isdigit():
+        return value.lstrip("0") or "0"
+    return normalise_reference(value)
+
+
+def from_minor(minor: int, currency: str) -> Decimal:
+    """Minor units back to a Decimal amount with the currency's decimals."""
+    return Decimal(minor).scaleb(-currency_decimals(currency))
+
+
+@dataclass
+class ItemIndex:
+    """Open items with their lookups; built once per run by :meth:`build`."""
+
+    items: Sequence[OpenItem]
+    minor: list[int]
+    remaining: list[int]
+    by_customer: dict[tuple[str, str], list[int]]
+    by_reference: dict[str, list[int]]
+    by_amount: dict[tuple[str, int], list[int]]
+    _sorted: set[tuple[str, str]] = field(default_factory=set)
+
+    @classmethod
+    def build(cls, items: Sequence[OpenItem], min_reference_length: int) -> ItemIndex:
+        """Index ``items``; references shorter than ``min_reference_length`` are not indexed."""
+        minor: list[int] = []
+        by_customer: dict[tuple[str, str], list[int]] = defaultdict(list)
+        by_reference: dict[str, list[int]] = defaultdict(list)
+        by_amount: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for position, item in enumerate(items):
+            amount = to_minor_units(item.amount, item.currency)
+            minor.append(amount)
+            by_customer[(item.currency, item.customer)].append(position)
+            by_amount[(item.currency, amount)].append(position)
+            keys = {index_key(item.document), index_key(item.reference), index_key(item.assignment),
+                    index_key(item.billing_document)}
+            for key in keys:
+                if len(key) >= min_reference_length:
+                    by_reference[key].append(position)
+        return cls(items, minor, list(minor), dict(by_customer), dict(by_reference), dict(by_amount))
+
+    def customer_items(self, currency: str, customer: str) -> list[int]:
+        """Items of one customer in one currency, oldest due first."""
+        key = (currency, customer)
+        positions = self.by_customer.get(key, [])
+        if key not in self._sorted:
+            items = self.items
+            positions.sort(key=lambda i: (items[i].due_date or items[i].posting_date or _FAR,
+                                          items[i].document))
+            self._sorted.add(key)
+        return positions
+
+    def untouched(self, position: int) -> bool:
+        """True while nothing has been applied to the item in this run."""
+        return self.remaining[position] == self.minor[position]
+
+    def due_order(self, position: int) -> tuple[date, str]:
+        """Sort key: oldest due date first, then document number."""
+        item = self.items[position]
+        return (item.due_date or item.posting_date or _FAR, item.document)
