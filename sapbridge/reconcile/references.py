@@ -41,7 +41,7 @@ def strip_amounts(text: str) -> str:
 
 
 def _looks_numeric(token: str) -> bool:
-    digits = sum(ch.isdigit() for ch in token)
+    digits = sum(map(str.isdigit, token))
     return digits >= max(3, (len(token) * 2 + 2) // 3)
 
 

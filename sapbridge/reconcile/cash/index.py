@@ -6,6 +6,7 @@ fast; :attr:`ItemIndex.remaining` is what is still open while payments are being
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,20 +15,38 @@ from decimal import Decimal
 
 from sapbridge.money import currency_decimals, to_minor_units
 from sapbridge.reconcile.cash.model import OpenItem
-from sapbridge.reconcile.references import normalise_reference
+from sapbridge.reconcile.references import PREFIXES, normalise_reference
 
-__all__ = ["ItemIndex", "from_minor", "index_key"]
+__all__ = ["ItemIndex", "from_minor", "index_key", "minor_units"]
 
 _FAR = date.max
 
 
+_LETTERS_DIGITS = re.compile(r"^([A-Z]{1,4})([0-9]+)$")
+_DECIMALS: dict[str, int] = {}
+
+
 def index_key(value: str | None) -> str:
-    """:func:`normalise_reference` with a fast path for plain digit strings (most SAP numbers)."""
+    """:func:`normalise_reference`, with fast paths for plain digits and ``PO123456``-like values."""
     if not value:
         return ""
     if value.isdigit():
         return value.lstrip("0") or "0"
+    match = _LETTERS_DIGITS.match(value)
+    if match and match.group(1) not in PREFIXES and len(match.group(2)) < max(3, (len(value) * 2 + 2) // 3):
+        return value
     return normalise_reference(value)
+
+
+def minor_units(amount: Decimal, currency: str) -> int:
+    """:func:`to_minor_units` without rounding work when the amount has no excess decimals."""
+    places = _DECIMALS.get(currency)
+    if places is None:
+        places = _DECIMALS[currency] = currency_decimals(currency)
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -places:
+        return int(amount.scaleb(places))
+    return to_minor_units(amount, currency)
 
 
 def from_minor(minor: int, currency: str) -> Decimal:
@@ -55,7 +74,7 @@ class ItemIndex:
         by_reference: dict[str, list[int]] = defaultdict(list)
         by_amount: dict[tuple[str, int], list[int]] = defaultdict(list)
         for position, item in enumerate(items):
-            amount = to_minor_units(item.amount, item.currency)
+            amount = minor_units(item.amount, item.currency)
             minor.append(amount)
             by_customer[(item.currency, item.customer)].append(position)
             by_amount[(item.currency, amount)].append(position)

@@ -8,6 +8,7 @@ an ``unapplied`` exception.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
@@ -17,14 +18,27 @@ from sapbridge.reconcile.cash.index import ItemIndex
 from sapbridge.reconcile.cash.model import CashResult, CustomerRecord, Habit, OpenItem, Payment
 from sapbridge.reconcile.cash.payer import PayerDirectory
 from sapbridge.reconcile.cash.rules import RULE_FUNCTIONS
-from sapbridge.reconcile.references import extract_candidates
+from sapbridge.reconcile.references import extract_candidates, strip_amounts
 
 __all__ = ["match_payments"]
 
 
+_DIGIT_GAP = re.compile(r"(?<=\d) (?=\d)")
+
+
+def _candidates(text: str, min_length: int) -> list[str]:
+    """References in the text, also with digit groups split by single spaces joined (``9000 2063``)."""
+    found = extract_candidates(text, min_length=min_length, skip_amounts=True)
+    text = strip_amounts(text)
+    joined = _DIGIT_GAP.sub("", text)
+    if joined != text:
+        found += [c for c in extract_candidates(joined, min_length=min_length) if c not in found]
+    return found
+
+
 def _references(payment: Payment, index: ItemIndex, min_length: int) -> list[int]:
     positions: list[int] = []
-    for candidate in extract_candidates(payment.remittance, min_length=min_length, skip_amounts=True):
+    for candidate in _candidates(payment.remittance, min_length):
         for position in index.by_reference.get(candidate, ()):
             if index.items[position].currency == payment.currency and position not in positions:
                 positions.append(position)

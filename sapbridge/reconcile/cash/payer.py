@@ -26,6 +26,7 @@ _STRENGTH = {
     "name": Decimal("0.96"),
 }
 _FUZZY_MARGIN = 4
+_BLOCKING_TOKENS = 2
 _PUNCT = re.compile(r"[^\w\s]")
 
 
@@ -56,7 +57,10 @@ class PayerDirectory:
         self.habit_accounts = _unique_map((h.key, h.customer) for h in habit_list if h.kind == "account")
         self.habit_names = _unique_map((h.key, h.customer) for h in habit_list if h.kind == "name")
         self.names = _unique_map((normalise_name(r.name), r.customer) for r in records)
-        self.choices = list(self.names)
+        self.tokens: dict[str, list[str]] = {}
+        for name in self.names:
+            for token in set(name.split()):
+                self.tokens.setdefault(token, []).append(name)
         self.threshold = name_threshold
         self._fuzzy_cache: dict[str, PayerInfo | None] = {}
 
@@ -83,10 +87,19 @@ class PayerDirectory:
             self._fuzzy_cache[name] = self._fuzzy(name)
         return self._fuzzy_cache[name]
 
+    def _choices(self, name: str) -> list[str]:
+        """Blocking: names sharing one of the payer name's two rarest known words."""
+        lists = sorted((self.tokens[t] for t in set(name.split()) if t in self.tokens), key=len)
+        found: dict[str, None] = {}
+        for names in lists[:_BLOCKING_TOKENS]:
+            found.update(dict.fromkeys(names))
+        return list(found)
+
     def _fuzzy(self, name: str) -> PayerInfo | None:
-        if not self.choices:
+        choices = self._choices(name)
+        if not choices:
             return None
-        best = process.extract(name, self.choices, scorer=fuzz.WRatio, limit=2,
+        best = process.extract(name, choices, scorer=fuzz.WRatio, limit=2,
                                score_cutoff=self.threshold - _FUZZY_MARGIN)
         if not best or best[0][1] < self.threshold:
             return None

@@ -108,10 +108,27 @@ def _settle(book: Book, state: PaymentState, group: list[int], agrees: bool) -> 
     tol = book.tolerance(state)
     if abs(state.minor - total) <= tol:
         book.clear(state, group, "reference", C("0.99") if agrees else C("0.95"))
+    elif _exact_elsewhere(book, state, group):
+        return
     elif state.minor < total:
         _short(book, state, group, total, agrees)
     else:
         _over(book, state, group, total, agrees)
+
+
+def _exact_elsewhere(book: Book, state: PaymentState, group: list[int]) -> bool:
+    """The amount does not fit the named items but exactly fits another item: likely a wrong reference."""
+    index = book.index
+    customer = index.items[group[0]].customer
+    hits = [p for p in index.by_amount.get((state.payment.currency, state.minor), [])
+            if index.items[p].customer == customer and p not in group and index.untouched(p)]
+    if not hits:
+        return False
+    hits.sort(key=index.due_order)
+    book.clear(state, hits[:1], "exact_amount", C("0.70"))
+    book.exception(state, "ambiguous", state.minor, "confirm the suggested item (amount fits) or the named one",
+                   f"remittance names {book.documents(group)} but the amount fits {book.documents(hits[:3])}")
+    return True
 
 
 def _short(book: Book, state: PaymentState, group: list[int], total: int, agrees: bool) -> None:
@@ -120,6 +137,8 @@ def _short(book: Book, state: PaymentState, group: list[int], total: int, agrees
     if len(subsets) == 1:
         chosen = [group[i] for i in subsets[0]]
         book.clear(state, chosen, "reference_subset", C("0.95") if agrees else C("0.90"))
+        return
+    if _complement(book, state, group, total, agrees):
         return
     if not book.config.allow_partial:
         book.exception(state, "short_pay", total - state.minor, "apply by hand or open a dispute case",
@@ -143,18 +162,27 @@ def _short(book: Book, state: PaymentState, group: list[int], total: int, agrees
                    f"{from_minor(total, state.payment.currency)}; residual stays open")
 
 
-def _over(book: Book, state: PaymentState, group: list[int], total: int, agrees: bool) -> None:
-    extra = state.minor - total
+def _complement(book: Book, state: PaymentState, group: list[int], total: int, agrees: bool) -> bool:
+    """Named items plus one or two other items of the customer (a forgotten invoice or credit memo)
+    fit exactly; exact only, since a short pay plus tolerance is matched by chance too easily."""
+    difference = state.minor - total
     customer = book.index.items[group[0]].customer
     others = [p for p in book.index.customer_items(state.payment.currency, customer)
               if p not in group and book.index.untouched(p)][:book.config.max_combination_candidates]
-    combos = find_combinations([book.index.remaining[p] for p in others], extra,
-                               book.tolerance(state, extra), book.config.max_combination_items, limit=2)
-    if len(combos) == 1:
-        chosen = [others[i] for i in combos[0]]
-        base = C("0.92") if agrees else C("0.85")
-        book.clear(state, group + chosen, "reference_combination", base)
+    combos = find_combinations([book.index.remaining[p] for p in others], difference, 0,
+                               min(2, book.config.max_combination_items), limit=2)
+    if len(combos) != 1:
+        return False
+    chosen = [others[i] for i in combos[0]]
+    book.clear(state, group + chosen, "reference_combination", C("0.92") if agrees else C("0.85"))
+    return True
+
+
+def _over(book: Book, state: PaymentState, group: list[int], total: int, agrees: bool) -> None:
+    if _complement(book, state, group, total, agrees):
         return
+    extra = state.minor - total
+    customer = book.index.items[group[0]].customer
     book.apply(state, group, [book.index.remaining[p] for p in group], "reference",
                C("0.97") if agrees else C("0.90"))
     book.exception(state, "over_pay", extra, f"post {from_minor(extra, state.payment.currency)} on account "
@@ -200,7 +228,7 @@ def combination(book: Book, states: list[PaymentState]) -> None:
         exact = [c for c in combos if sum(amounts[i] for i in c) == state.minor]
         chosen = [candidates[i] for i in combos[0]]
         if len(combos) == 1 or len(exact) == 1:
-            base = C("0.93") if exact else C("0.85")
+            base = C("0.93") if exact or len(chosen) == 1 else C("0.85")
             book.clear(state, chosen, "combination", min(base, state.payer.strength))
         else:
             book.clear(state, chosen, "combination", C("0.50"))
