@@ -35,7 +35,8 @@ def quality(seed: int) -> None:
     print("|---|---|---|")
     print(f"| sapbridge rules | {ours.recall:.4f} | {ours.precision:.4f} |")
     print(f"| greedy oldest-first | {base.recall:.4f} | {base.precision:.4f} |")
-    print(f"| ratio ours/greedy | {ours.recall / base.recall:.2f}x | {ours.precision / base.precision:.2f}x |")
+    print(f"| ratio ours/greedy | {ours.recall / base.recall:.2f}x "
+          f"| {ours.precision / base.precision:.2f}x |")
 
 
 def scaling(maximum: int) -> None:

@@ -36,7 +36,8 @@ def greedy_baseline(payments: Sequence[Payment], open_items: Sequence[OpenItem],
         by_partner[(item.currency, item.customer)].append(position)
         by_amount[(item.currency, remaining[position])].append(position)
     for positions in by_partner.values():
-        positions.sort(key=lambda p: (open_items[p].due_date or open_items[p].posting_date, open_items[p].document))
+        positions.sort(key=lambda p: (open_items[p].due_date or open_items[p].posting_date,
+                                      open_items[p].document))
     pairs: set[tuple[str, ItemKey]] = set()
     for payment in payments:
         left = to_minor_units(payment.amount, payment.currency)

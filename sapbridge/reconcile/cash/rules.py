@@ -126,7 +126,8 @@ def _exact_elsewhere(book: Book, state: PaymentState, group: list[int]) -> bool:
         return False
     hits.sort(key=index.due_order)
     book.clear(state, hits[:1], "exact_amount", C("0.70"))
-    book.exception(state, "ambiguous", state.minor, "confirm the suggested item (amount fits) or the named one",
+    book.exception(state, "ambiguous", state.minor,
+                   "confirm the suggested item (amount fits) or the named one",
                    f"remittance names {book.documents(group)} but the amount fits {book.documents(hits[:3])}")
     return True
 

@@ -234,7 +234,8 @@ def _single(b: _Builder, kind: str) -> None:
         paid = quantize(item.amount * Decimal(rng.randint(60, 97)) / 100, currency)
         b.pay(kind, items, paid, b.words([ref, rng.choice(("deduction", "damaged goods", "price diff", ""))]))
     elif kind == "bank_fee":
-        fee = quantize(min(tol_cap * Decimal(rng.randint(5, 95)) / 100, item.amount * Decimal("0.004")), currency)
+        fee = quantize(min(tol_cap * Decimal(rng.randint(5, 95)) / 100, item.amount * Decimal("0.004")),
+                       currency)
         with_ref = rng.random() < 0.7
         b.pay(kind, items, item.amount - fee, b.words([ref] if with_ref else []))
     elif kind == "overpay":
@@ -250,10 +251,8 @@ def _single(b: _Builder, kind: str) -> None:
 
 def _several(b: _Builder, kind: str) -> None:
     rng = b.rng
-    if kind == "credit_netted":
-        items = b.take(rng.randint(1, 2), credit=1)
-    else:
-        items = b.take(rng.randint(2, 4))
+    credit = 1 if kind == "credit_netted" else 0
+    items = b.take(rng.randint(1, 2) if credit else rng.randint(2, 4), credit=credit)
     if items is None:
         return
     total = sum((i.amount for i in items), Decimal(0))
