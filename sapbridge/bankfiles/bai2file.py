@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import bai2
+from bai2 import bai2
 from bai2 import exceptions as bai2_errors
 
 from sapbridge.bankfiles.payment import Payment, check_currency

@@ -9,10 +9,12 @@ checked against what it returned.
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import mt940
+from mt940.options import Options
 
 from sapbridge.bankfiles.payment import Payment, check_currency
 from sapbridge.errors import InputError
@@ -47,7 +49,8 @@ def parse_mt940(path: Path) -> list[Payment]:
     """Credit lines of an MT940 file as payments."""
     text = path.read_text(encoding="utf-8", errors="replace")
     try:
-        transactions = mt940.models.Transactions()
+        options = Options(applicant_iban=True, merge_keeps_values=True)
+        transactions = mt940.models.Transactions(options=options)
         transactions.parse(text)
     except Exception as exc:  # noqa: BLE001 - mt-940 raises many kinds for a bad file
         raise InputError(f"not a readable MT940 statement ({type(exc).__name__}: {exc})",
@@ -66,6 +69,8 @@ def parse_mt940(path: Path) -> list[Payment]:
         currency = check_currency(str(data["amount"].currency or ""), path=str(path),
                                   row=_line_of(text, index))
         remittance, name, account = _details(data)
-        payments.append(Payment(_payment_id(data, f"{statement}-{index + 1}"), data.get("date"),
+        booked = data.get("date")
+        value_date = date(booked.year, booked.month, booked.day) if booked else None
+        payments.append(Payment(_payment_id(data, f"{statement}-{index + 1}"), value_date,
                                 amount, currency, name, account, "", remittance))
     return payments

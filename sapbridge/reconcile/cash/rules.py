@@ -168,8 +168,10 @@ def _complement(book: Book, state: PaymentState, group: list[int], total: int, a
     fit exactly; exact only, since a short pay plus tolerance is matched by chance too easily."""
     difference = state.minor - total
     customer = book.index.items[group[0]].customer
-    others = [p for p in book.index.customer_items(state.payment.currency, customer)
-              if p not in group and book.index.untouched(p)][:book.config.max_combination_candidates]
+    pool = [p for p in book.index.customer_items(state.payment.currency, customer)
+            if p not in group and book.index.untouched(p)]
+    credits = [p for p in pool if book.index.minor[p] < 0]
+    others = credits + [p for p in pool if book.index.minor[p] > 0][:book.config.max_combination_candidates]
     combos = find_combinations([book.index.remaining[p] for p in others], difference, 0,
                                min(2, book.config.max_combination_items), limit=2)
     if len(combos) != 1:
