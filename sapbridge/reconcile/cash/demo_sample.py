@@ -16,6 +16,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import click
 from lxml import etree  # type: ignore[import-untyped]
 
 from sapbridge.demo.data import AS_OF, Customer, OpenItem, generate
@@ -89,8 +90,8 @@ def build_payments(seed: int = 20261121) -> list[SamplePayment]:
     for _ in range(3):
         customer, (item,) = pick.take(1)
         paid = quantize(item.amount * Decimal("0.85"), item.currency)
-        out.append(pick.payment(customer, paid, item.currency, f"INV {item.billing_document} less damaged goods",
-                                "short pay: dispute case proposed"))
+        text = f"INV {item.billing_document} less damaged goods"
+        out.append(pick.payment(customer, paid, item.currency, text, "short pay: dispute case proposed"))
     customer, (item,) = pick.take(1)
     fee = Decimal(300) if item.currency == "JPY" else Decimal("2.50")
     out.append(pick.payment(customer, item.amount - fee, item.currency, f"RI {item.billing_document}",
@@ -101,14 +102,16 @@ def build_payments(seed: int = 20261121) -> list[SamplePayment]:
                             "overpayment: rest on account"))
     customer, items = pick.take(3)
     out.append(pick.payment(customer, sum((i.amount for i in items), Decimal(0)), items[0].currency,
-                            " / ".join(f"INV-{i.billing_document}" for i in items), "one payment, three invoices"))
+                            " / ".join(f"INV-{i.billing_document}" for i in items),
+                            "one payment, three invoices"))
     customer, items = pick.take(2, credits=1)
     out.append(pick.payment(customer, sum((i.amount for i in items), Decimal(0)), items[0].currency,
                             "invoices " + ", ".join(i.billing_document.lstrip("0") for i in items[:2]),
                             "two invoices net of a credit memo (not named)"))
     for _ in range(2):
         customer, (item,) = pick.take(1)
-        out.append(pick.payment(customer, item.amount, item.currency, "Thank you", "no reference: payer by IBAN"))
+        out.append(pick.payment(customer, item.amount, item.currency, "Thank you",
+                                "no reference: payer by IBAN"))
     first = out[0]
     out.append(SamplePayment("DEMO9001", first.amount, first.currency, first.payer_name, first.payer_account,
                              first.customer, first.remittance, "duplicate of DEMO0001"))
@@ -175,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
     """Command line: the target folder is the only argument (default: fixtures/samples)."""
     args = sys.argv[1:] if argv is None else argv
     for path in write_samples(Path(args[0] if args else "fixtures/samples")):
-        print(path)  # noqa: T201
+        click.echo(path)
 
 
 if __name__ == "__main__":
