@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["PREFIXES", "extract_candidates", "normalise_reference", "strip_amounts"]
+__all__ = ["OCR_TO_DIGIT", "PREFIXES", "extract_candidates", "normalise_reference", "strip_amounts"]
 
 PREFIXES = ("INVOICE", "INV", "RECHNUNG", "RE", "RI", "CM", "DOC", "REF", "NR", "NO")
 """Words stripped from the front of a reference (longest first when matching)."""
@@ -17,6 +17,8 @@ _PREFIX_RE = re.compile(r"^(?:" + "|".join(sorted(PREFIXES, key=len, reverse=Tru
 _SEPARATORS = re.compile(r"[\s\-_/.,:#]+")
 _OCR_TO_DIGIT = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2",
                                "S": "5", "B": "8", "G": "6"})
+OCR_TO_DIGIT = _OCR_TO_DIGIT
+"""Letters OCR confuses with digits, as a ``str.translate`` table (O->0, I->1, S->5, B->8 ...)."""
 _PREFIX_WORDS = "|".join(sorted(PREFIXES, key=len, reverse=True))
 _TOKEN = re.compile(
     rf"(?i:\b(?:{_PREFIX_WORDS})\b)?[\s\-_/.#:]*\b[0-9][0-9OoIlSBZ\-_/.]{{2,}}[0-9OoIlSBZ]\b"

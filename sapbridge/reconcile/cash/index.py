@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sapbridge.money import currency_decimals, to_minor_units
 from sapbridge.reconcile.cash.model import OpenItem
-from sapbridge.reconcile.references import PREFIXES, normalise_reference
+from sapbridge.reconcile.references import OCR_TO_DIGIT, PREFIXES, normalise_reference
 
 __all__ = ["ItemIndex", "from_minor", "index_key", "minor_units"]
 
@@ -33,9 +33,12 @@ def index_key(value: str | None) -> str:
     if value.isdigit():
         return value.lstrip("0") or "0"
     match = _LETTERS_DIGITS.match(value)
-    if match and match.group(1) not in PREFIXES and len(match.group(2)) < max(3, (len(value) * 2 + 2) // 3):
+    if match is None or match.group(1) in PREFIXES:
+        return normalise_reference(value)
+    if len(match.group(2)) < max(3, (len(value) * 2 + 2) // 3):
         return value
-    return normalise_reference(value)
+    translated = value.translate(OCR_TO_DIGIT)
+    return (translated.lstrip("0") or "0") if translated.isdigit() else translated
 
 
 def minor_units(amount: Decimal, currency: str) -> int:

@@ -26,13 +26,20 @@ _STRENGTH = {
     "name": Decimal("0.96"),
 }
 _FUZZY_MARGIN = 4
-_BLOCKING_TOKENS = 2
 _PUNCT = re.compile(r"[^\w\s]")
 
 
 def normalise_name(name: str | None) -> str:
     """Lower case, punctuation removed, single spaces: ``"Nordic Foods GmbH."`` -> ``"nordic foods gmbh"``."""
     return " ".join(_PUNCT.sub(" ", (name or "").lower()).split())
+
+
+def _pairs(name: str) -> set[tuple[str, str]]:
+    """Unordered word pairs of a name (a one-word name pairs with itself)."""
+    words = sorted(set(name.split()))
+    if len(words) == 1:
+        return {(words[0], words[0])}
+    return {(a, b) for i, a in enumerate(words) for b in words[i + 1:]}
 
 
 def _unique_map(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -57,10 +64,10 @@ class PayerDirectory:
         self.habit_accounts = _unique_map((h.key, h.customer) for h in habit_list if h.kind == "account")
         self.habit_names = _unique_map((h.key, h.customer) for h in habit_list if h.kind == "name")
         self.names = _unique_map((normalise_name(r.name), r.customer) for r in records)
-        self.tokens: dict[str, list[str]] = {}
+        self.blocks: dict[tuple[str, str], list[str]] = {}
         for name in self.names:
-            for token in set(name.split()):
-                self.tokens.setdefault(token, []).append(name)
+            for pair in _pairs(name):
+                self.blocks.setdefault(pair, []).append(name)
         self.threshold = name_threshold
         self._fuzzy_cache: dict[str, PayerInfo | None] = {}
 
@@ -88,11 +95,10 @@ class PayerDirectory:
         return self._fuzzy_cache[name]
 
     def _choices(self, name: str) -> list[str]:
-        """Blocking: names sharing one of the payer name's two rarest known words."""
-        lists = sorted((self.tokens[t] for t in set(name.split()) if t in self.tokens), key=len)
+        """Blocking: names sharing two words with the payer name (one misspelt word still leaves pairs)."""
         found: dict[str, None] = {}
-        for names in lists[:_BLOCKING_TOKENS]:
-            found.update(dict.fromkeys(names))
+        for pair in _pairs(name):
+            found.update(dict.fromkeys(self.blocks.get(pair, ())))
         return list(found)
 
     def _fuzzy(self, name: str) -> PayerInfo | None:
