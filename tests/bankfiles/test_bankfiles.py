@@ -67,9 +67,12 @@ def test_camt053_reads_credits_only_and_splits_batch_entries(tmp_path):
     payments = read_payments(_write(tmp_path, "s.xml", CAMT))
     assert [p.payment_id for p in payments] == ["BANK-1", "E2E-A", "E2E-B"]
     first = payments[0]
-    assert first.amount == Decimal("1234.56") and first.currency == "EUR"
-    assert first.payer_name == "Nordic Foods GmbH" and first.payer_account == "DE02120300000000202051"
-    assert first.remittance == "INV 90012345" and first.value_date == date(2026, 11, 21)
+    assert first.amount == Decimal("1234.56")
+    assert first.currency == "EUR"
+    assert first.payer_name == "Nordic Foods GmbH"
+    assert first.payer_account == "DE02120300000000202051"
+    assert first.remittance == "INV 90012345"
+    assert first.value_date == date(2026, 11, 21)
     assert payments[1].remittance == "RF18539007547034"
     assert [p.amount for p in payments[1:]] == [Decimal("100.00"), Decimal("200.00")]
     assert payments[2].value_date == date(2026, 11, 22)
@@ -99,9 +102,12 @@ def test_mt940_credit_with_structured_details(tmp_path):
     path = _write(tmp_path, "s.sta", MT940)
     assert detect_format(path) == "mt940"
     (payment,) = read_payments(path)
-    assert payment.payment_id == "BANKREF1" and payment.amount == Decimal("1234.56")
-    assert payment.payer_name == "NORDIC FOODS GMBH" and payment.payer_account == "DE89370400440532013000"
-    assert payment.remittance == "INV 90012345" and payment.value_date == date(2026, 11, 21)
+    assert payment.payment_id == "BANKREF1"
+    assert payment.amount == Decimal("1234.56")
+    assert payment.payer_name == "NORDIC FOODS GMBH"
+    assert payment.payer_account == "DE89370400440532013000"
+    assert payment.remittance == "INV 90012345"
+    assert payment.value_date == date(2026, 11, 21)
 
 
 def test_mt940_with_unreadable_line_is_refused(tmp_path):
@@ -114,7 +120,8 @@ def test_bai2_lockbox_credit(tmp_path):
     path = _write(tmp_path, "l.bai", BAI2)
     assert detect_format(path) == "bai2"
     (payment,) = read_payments(path)
-    assert payment.payment_id == "REF1" and payment.amount == Decimal("1500.00")
+    assert payment.payment_id == "REF1"
+    assert payment.amount == Decimal("1500.00")
     assert (payment.payer_name, payment.payer_account, payment.remittance) == ("ACME RETAIL INC", "987654",
                                                                                 "INV 90012345")
 
@@ -127,9 +134,13 @@ def test_bai2_with_wrong_control_total_is_refused(tmp_path):
 
 def test_csv_amounts_dates_and_empty_optional_values(tmp_path):
     p1, p2 = read_payments(_write(tmp_path, "p.csv", CSV))
-    assert p1.amount == Decimal("1234.56") and p1.customer == ""
-    assert p2.amount == Decimal(500) and p2.currency == "JPY" and p2.value_date == date(2026, 11, 21)
-    assert p2.customer == "0000100001" and p2.payer_name == ""
+    assert p1.amount == Decimal("1234.56")
+    assert p1.customer == ""
+    assert p2.amount == Decimal(500)
+    assert p2.currency == "JPY"
+    assert p2.value_date == date(2026, 11, 21)
+    assert p2.customer == "0000100001"
+    assert p2.payer_name == ""
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,8 @@ def test_reference_with_ocr_noise_and_prefix_clears_the_invoice():
     assert applied(result.matches) == [("P1", "0090012346", "1000.00", "reference")]
     assert result.matches[0].confidence == Decimal("0.99")
     assert result.payers["P1"].how == "account"
-    assert not result.exceptions and not result.suggestions
+    assert not result.exceptions
+    assert not result.suggestions
 
 
 def test_exact_amount_for_one_identified_customer():
@@ -85,8 +86,10 @@ def test_short_pay_is_applied_partially_with_a_dispute_proposal():
     result = run([pay("P1", "850.00", "INV 90000001 damaged", customer=ACME)], items)
     assert applied(result.matches) == [("P1", "0090000001", "850.00", "reference_partial")]
     (exception,) = result.exceptions
-    assert exception.category == "short_pay" and exception.difference == Decimal("150.00")
-    assert "dispute case" in exception.proposed_action and "1000/0090000001" in exception.proposed_action
+    assert exception.category == "short_pay"
+    assert exception.difference == Decimal("150.00")
+    assert "dispute case" in exception.proposed_action
+    assert "1000/0090000001" in exception.proposed_action
 
 
 def test_difference_within_tolerance_clears_and_is_reported():
@@ -116,7 +119,8 @@ def test_over_payment_goes_on_account():
 def test_never_across_currencies():
     items = [item("0090000001", "1000.00", currency="USD")]
     result = run([pay("P1", "1000.00", "INV 90000001", customer=ACME)], items)
-    assert not result.matches and not result.suggestions
+    assert not result.matches
+    assert not result.suggestions
     assert [e.category for e in result.exceptions] == ["unapplied"]
 
 
@@ -127,7 +131,8 @@ def test_duplicate_payment_is_flagged_not_applied_twice():
     result = run(payments, items)
     assert applied(result.matches) == [("P1", "0090000001", "1000.00", "reference")]
     (exception,) = result.exceptions
-    assert exception.payment_id == "P2" and exception.category == "over_pay"
+    assert exception.payment_id == "P2"
+    assert exception.category == "over_pay"
     assert "duplicate" in exception.proposed_action
 
 
@@ -150,7 +155,8 @@ def test_unknown_payer_without_reference_is_unapplied():
 def test_fuzzy_name_identifies_a_clear_payer_but_not_a_near_tie():
     items = [item("0090000001", "640.00"), item("0090000002", "75.00", BOLT)]
     result = run([pay("P1", "640.00", name="ACME RETAL GMBH")], items)
-    assert result.payers["P1"].customer == ACME and result.payers["P1"].how == "fuzzy_name"
+    assert result.payers["P1"].customer == ACME
+    assert result.payers["P1"].how == "fuzzy_name"
     twins = [*CUSTOMERS, CustomerRecord("0000100003", "Bolt Hardware Ltd.")]
     result = match_payments([pay("P2", "75.00", name="BOLT HARDWARE")], items, twins, CashConfig(), [])
     assert "P2" not in result.payers
@@ -170,14 +176,16 @@ def test_rules_can_be_reordered_and_left_out():
     items = [item("0090000001", "100.00"), item("0090000002", "200.00")]
     config = load_config({"rules": ["reference"]})
     result = run([pay("P1", "300.00", customer=ACME)], items, config=config)
-    assert not result.matches and result.exceptions[0].category == "unapplied"
+    assert not result.matches
+    assert result.exceptions[0].category == "unapplied"
 
 
 def test_auto_threshold_moves_matches_to_suggestions():
     items = [item("0090000001", "100.00")]
     config = load_config({"auto_threshold": "1"})
     result = run([pay("P1", "100.00", "INV 90000001", customer=ACME)], items, config=config)
-    assert not result.matches and len(result.suggestions) == 1
+    assert not result.matches
+    assert len(result.suggestions) == 1
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,8 @@ def scenario():
 
 def test_generator_is_seeded_and_has_every_kind(scenario):
     again = generate(seed=20261123, customers=400, items_per_customer=12, payments=3000)
-    assert again.payments == scenario.payments and again.truth == scenario.truth
+    assert again.payments == scenario.payments
+    assert again.truth == scenario.truth
     assert set(scenario.kinds.values()) == set(KINDS)
     assert {p.currency for p in scenario.payments} == {"EUR", "USD", "JPY"}
     assert any(not p.customer for p in scenario.payments)
@@ -42,4 +43,5 @@ def test_clean_profile_is_matched_completely():
     clean = generate(seed=5, customers=50, items_per_customer=6, payments=200, profile="clean")
     result = match_payments(clean.payments, clean.open_items, clean.customers, CashConfig(), [])
     assert pairs_of(result.matches) == clean.truth
-    assert not result.exceptions and not result.suggestions
+    assert not result.exceptions
+    assert not result.suggestions

@@ -46,10 +46,9 @@ def minor_units(amount: Decimal, currency: str) -> int:
     places = _DECIMALS.get(currency)
     if places is None:
         places = _DECIMALS[currency] = currency_decimals(currency)
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent >= -places:
-        return int(amount.scaleb(places))
-    return to_minor_units(amount, currency)
+    scaled = amount.scaleb(places)
+    whole = int(scaled)
+    return whole if whole == scaled else to_minor_units(amount, currency)
 
 
 def from_minor(minor: int, currency: str) -> Decimal:
@@ -66,27 +65,40 @@ class ItemIndex:
     remaining: list[int]
     by_customer: dict[tuple[str, str], list[int]]
     by_reference: dict[str, list[int]]
-    by_amount: dict[tuple[str, int], list[int]]
     _sorted: set[tuple[str, str]] = field(default_factory=set)
 
     @classmethod
     def build(cls, items: Sequence[OpenItem], min_reference_length: int) -> ItemIndex:
         """Index ``items``; references shorter than ``min_reference_length`` are not indexed."""
-        minor: list[int] = []
+        minor = [minor_units(item.amount, item.currency) for item in items]
         by_customer: dict[tuple[str, str], list[int]] = defaultdict(list)
         by_reference: dict[str, list[int]] = defaultdict(list)
-        by_amount: dict[tuple[str, int], list[int]] = defaultdict(list)
         for position, item in enumerate(items):
-            amount = minor_units(item.amount, item.currency)
-            minor.append(amount)
             by_customer[(item.currency, item.customer)].append(position)
-            by_amount[(item.currency, amount)].append(position)
-            keys = {index_key(item.document), index_key(item.reference), index_key(item.assignment),
-                    index_key(item.billing_document)}
-            for key in keys:
-                if len(key) >= min_reference_length:
+            seen = ""
+            for value in (item.document, item.reference, item.assignment, item.billing_document):
+                key = index_key(value)
+                if len(key) >= min_reference_length and key != seen:
                     by_reference[key].append(position)
-        return cls(items, minor, list(minor), dict(by_customer), dict(by_reference), dict(by_amount))
+                    seen = key
+        return cls(items, minor, list(minor), dict(by_customer), dict(by_reference))
+
+    def with_amount(self, currency: str, customer: str, amount: int) -> list[int]:
+        """Untouched items of one customer with exactly ``amount`` (minor units), oldest due first."""
+        remaining = self.remaining
+        return [p for p in self.customer_items(currency, customer)
+                if remaining[p] == amount and self.minor[p] == amount]
+
+    def amounts_index(self, wanted: set[tuple[str, int]]) -> dict[tuple[str, int], list[int]]:
+        """Untouched items whose (currency, amount) is in ``wanted``: one pass, built on demand."""
+        found: dict[tuple[str, int], list[int]] = defaultdict(list)
+        items, remaining = self.items, self.remaining
+        for position, amount in enumerate(self.minor):
+            if remaining[position] == amount:
+                key = (items[position].currency, amount)
+                if key in wanted:
+                    found[key].append(position)
+        return found
 
     def customer_items(self, currency: str, customer: str) -> list[int]:
         """Items of one customer in one currency, oldest due first."""

@@ -120,11 +120,9 @@ def _exact_elsewhere(book: Book, state: PaymentState, group: list[int]) -> bool:
     """The amount does not fit the named items but exactly fits another item: likely a wrong reference."""
     index = book.index
     customer = index.items[group[0]].customer
-    hits = [p for p in index.by_amount.get((state.payment.currency, state.minor), [])
-            if index.items[p].customer == customer and p not in group and index.untouched(p)]
+    hits = [p for p in index.with_amount(state.payment.currency, customer, state.minor) if p not in group]
     if not hits:
         return False
-    hits.sort(key=index.due_order)
     book.clear(state, hits[:1], "exact_amount", C("0.70"))
     book.exception(state, "ambiguous", state.minor,
                    "confirm the suggested item (amount fits) or the named one",
@@ -198,13 +196,11 @@ def exact_amount(book: Book, states: list[PaymentState]) -> None:
     for state in states:
         if state.done or state.payer is None:
             continue
-        key = (state.payment.currency, state.minor)
-        hits = [p for p in index.by_amount.get(key, [])
-                if index.items[p].customer == state.payer.customer and index.untouched(p)]
+        hits = index.with_amount(state.payment.currency, state.payer.customer, state.minor)
         if len(hits) == 1:
             book.clear(state, hits, "exact_amount", min(C("0.97"), state.payer.strength))
         elif len(hits) > 1:
-            _ambiguous(book, state, sorted(hits, key=index.due_order), "exact_amount")
+            _ambiguous(book, state, hits, "exact_amount")
 
 
 def _ambiguous(book: Book, state: PaymentState, candidates: list[int], rule: str) -> None:
@@ -242,11 +238,10 @@ def combination(book: Book, states: list[PaymentState]) -> None:
 def amount_only(book: Book, states: list[PaymentState]) -> None:
     """Payer unknown: a single untouched item anywhere with exactly the amount (a suggestion)."""
     index = book.index
-    for state in states:
-        if state.done or state.payer is not None:
-            continue
-        hits = [p for p in index.by_amount.get((state.payment.currency, state.minor), [])
-                if index.untouched(p)]
+    pending = [s for s in states if not s.done and s.payer is None]
+    by_amount = index.amounts_index({(s.payment.currency, s.minor) for s in pending}) if pending else {}
+    for state in pending:
+        hits = [p for p in by_amount.get((state.payment.currency, state.minor), []) if index.untouched(p)]
         if len(hits) == 1:
             book.clear(state, hits, "amount_only", C("0.60"))
 
