@@ -6,7 +6,6 @@ fast; :attr:`ItemIndex.remaining` is what is still open while payments are being
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ __all__ = ["ItemIndex", "from_minor", "index_key", "minor_units"]
 _FAR = date.max
 
 
-_LETTERS_DIGITS = re.compile(r"^([A-Z]{1,4})([0-9]+)$")
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _DECIMALS: dict[str, int] = {}
 
 
@@ -32,12 +31,13 @@ def index_key(value: str | None) -> str:
         return ""
     if value.isdigit():
         return value.lstrip("0") or "0"
-    match = _LETTERS_DIGITS.match(value)
-    if match is None or match.group(1) in PREFIXES:
+    digits = value.lstrip(_UPPER)
+    letters = len(value) - len(digits)
+    if not 1 <= letters <= 4 or not digits.isdigit() or not digits.isascii() or value[:letters] in PREFIXES:
         return normalise_reference(value)
-    if len(match.group(2)) < max(3, (len(value) * 2 + 2) // 3):
+    if len(digits) < max(3, (len(value) * 2 + 2) // 3):
         return value
-    translated = value.translate(OCR_TO_DIGIT)
+    translated = value[:letters].translate(OCR_TO_DIGIT) + digits
     return (translated.lstrip("0") or "0") if translated.isdigit() else translated
 
 
@@ -64,7 +64,7 @@ class ItemIndex:
     minor: list[int]
     remaining: list[int]
     by_customer: dict[tuple[str, str], list[int]]
-    by_reference: dict[str, list[int]]
+    by_reference: dict[str, int | list[int]]
     _sorted: set[tuple[str, str]] = field(default_factory=set)
 
     @classmethod
@@ -72,16 +72,29 @@ class ItemIndex:
         """Index ``items``; references shorter than ``min_reference_length`` are not indexed."""
         minor = [minor_units(item.amount, item.currency) for item in items]
         by_customer: dict[tuple[str, str], list[int]] = defaultdict(list)
-        by_reference: dict[str, list[int]] = defaultdict(list)
+        by_reference: dict[str, int | list[int]] = {}
         for position, item in enumerate(items):
             by_customer[(item.currency, item.customer)].append(position)
             seen = ""
             for value in (item.document, item.reference, item.assignment, item.billing_document):
                 key = index_key(value)
                 if len(key) >= min_reference_length and key != seen:
-                    by_reference[key].append(position)
                     seen = key
-        return cls(items, minor, list(minor), dict(by_customer), dict(by_reference))
+                    found = by_reference.get(key)
+                    if found is None:
+                        by_reference[key] = position
+                    elif isinstance(found, int):
+                        by_reference[key] = [found, position]
+                    else:
+                        found.append(position)
+        return cls(items, minor, list(minor), dict(by_customer), by_reference)
+
+    def referenced(self, key: str) -> list[int]:
+        """Items whose document, reference, assignment or billing document normalises to ``key``."""
+        found = self.by_reference.get(key)
+        if found is None:
+            return []
+        return [found] if isinstance(found, int) else found
 
     def with_amount(self, currency: str, customer: str, amount: int) -> list[int]:
         """Untouched items of one customer with exactly ``amount`` (minor units), oldest due first."""
