@@ -42,6 +42,9 @@ def strip_amounts(text: str) -> str:
     return _AMOUNT.sub("  ", text)
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _looks_numeric(token: str) -> bool:
     digits = sum(map(str.isdigit, token))
     return digits >= max(3, (len(token) * 2 + 2) // 3)
@@ -78,11 +81,15 @@ def extract_candidates(text: str | None, *, min_length: int = 4, skip_amounts: b
         text = strip_amounts(text)
     seen: dict[str, None] = {}
     for chunk in re.split(r"[,;|]+|\s{2,}", text):
+        if not _DIGIT.search(chunk):
+            continue  # without a digit nothing normalises to a reference
         for match in _TOKEN.finditer(chunk):
             value = normalise_reference(match.group(0))
             if len(value) >= min_length and any(ch.isdigit() for ch in value):
                 seen.setdefault(value, None)
         for word in chunk.split():
+            if not _DIGIT.search(word):
+                continue
             value = normalise_reference(word)
             if len(value) >= min_length and any(ch.isdigit() for ch in value):
                 seen.setdefault(value, None)

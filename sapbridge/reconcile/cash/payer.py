@@ -26,6 +26,8 @@ _STRENGTH = {
     "name": Decimal("0.96"),
 }
 _FUZZY_MARGIN = 4
+_BLOCKS_SEARCHED = 3
+"""The smallest word-pair blocks searched per name: enough to survive one misspelt word."""
 _PUNCT = re.compile(r"[^\w\s]")
 
 
@@ -95,10 +97,11 @@ class PayerDirectory:
         return self._fuzzy_cache[name]
 
     def _choices(self, name: str) -> list[str]:
-        """Blocking: names sharing two words with the payer name (one misspelt word still leaves pairs)."""
+        """Blocking: names sharing a word pair with the payer name (one misspelt word still leaves pairs)."""
+        blocks = sorted((self.blocks[p] for p in _pairs(name) if p in self.blocks), key=len)
         found: dict[str, None] = {}
-        for pair in _pairs(name):
-            found.update(dict.fromkeys(self.blocks.get(pair, ())))
+        for names in blocks[:_BLOCKS_SEARCHED]:
+            found.update(dict.fromkeys(names))
         return list(found)
 
     def _fuzzy(self, name: str) -> PayerInfo | None:
