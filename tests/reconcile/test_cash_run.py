@@ -152,3 +152,17 @@ def test_cli_json_summary_and_one_line_errors(tmp_path, capsys, monkeypatch):
     assert exit_info.value.code == 1
     err = capsys.readouterr().err.strip()
     assert err == f"error: {paths['payments']}: empty file"
+
+
+def test_quick_and_general_open_item_readers_agree(tmp_path):
+    from sapbridge.reconcile.cash.inputs import _fast_open_items, load_open_items
+
+    plain = tmp_path / "items.csv"
+    plain.write_text(ITEMS)
+    quick = _fast_open_items(plain)
+    assert quick is not None
+    assert quick[2].amount == Decimal("-50.00")
+    european = tmp_path / "items-eu.csv"
+    european.write_text(ITEMS.replace(",-50.00,", ',"-50,00",').replace("2026-09-01", "01.09.2026"))
+    assert _fast_open_items(european) is None
+    assert load_open_items(None, "demo", european) == quick

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import re
 from collections import defaultdict
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +56,53 @@ def _item_from_file(row: dict[str, Any], path: Path, number: int) -> OpenItem:
     )
 
 
+_PLAIN_AMOUNT = re.compile(r"^-?\d+(?:\.\d+)?$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def _plain_date(text: str) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _fast_open_items(path: Path) -> list[OpenItem] | None:
+    """A quick read of a plain comma CSV (plain amounts, ISO dates); None if anything is unusual.
+
+    Large exports (a million items) are read several times faster this way; any file this does
+    not accept is read by :func:`read_table`, which also reports the file, row and problem.
+    """
+    if path.suffix.lower() != ".csv":
+        return None
+    names = [c.name for c in OPEN_ITEM_COLUMNS]
+    items: list[OpenItem] = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = csv.reader(handle)
+        header = [h.strip().lower() for h in next(rows, [])]
+        if any(name not in header for name in names):
+            return None
+        at = [header.index(name) for name in names]
+        width = max(at) + 1
+        try:
+            for raw in rows:
+                if len(raw) < width:
+                    return None
+                cc, cu, fy, doc, it, ref, asg, posted, due, amount, ccy = (raw[i] for i in at)
+                if not (cc and cu and fy and doc and it and _PLAIN_AMOUNT.match(amount)
+                        and _CURRENCY.match(ccy)):
+                    return None
+                items.append(OpenItem(cc, cu, fy, doc, it, ref, asg, _plain_date(posted), _plain_date(due),
+                                      Decimal(amount), ccy))
+        except (ValueError, csv.Error, UnicodeDecodeError):
+            return None
+    return items or None
+
+
 def load_open_items(store: Store | None, system: str, path: Path | None) -> list[OpenItem]:
     """Open items from ``path`` (CSV/XLSX) if given, else the store's open items of ``system``."""
     if path is not None:
         _require_header(path, OPEN_ITEM_COLUMNS)
+        fast = _fast_open_items(path)
+        if fast is not None:
+            return fast
         rows = read_table(path, OPEN_ITEM_COLUMNS)
         return [_item_from_file(row, path, n) for n, row in enumerate(rows, start=2)]
     assert store is not None

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from sapbridge.reconcile.cash.model import APPLICATION_COLUMNS, EXCEPTION_COLUMNS, CashResult, Payment
-from sapbridge.tabular import write_csv, write_xlsx
+from sapbridge.reconcile.cash.xlsx import write_sheets
+from sapbridge.tabular import write_csv
 
 __all__ = ["summarise", "write_outputs"]
 
@@ -77,12 +78,12 @@ def _write_all(folder: Path, result: CashResult, summary: dict[str, Any]) -> Non
     write_csv(folder / "matches.csv", APPLICATION_COLUMNS, matches)
     write_csv(folder / "suggestions.csv", APPLICATION_COLUMNS, suggestions)
     write_csv(folder / "exceptions.csv", EXCEPTION_COLUMNS, exceptions)
-    write_xlsx(folder / "cash.xlsx", {
+    write_sheets(folder / "cash.xlsx", {
         "summary": (("figure", "value"), _summary_rows(summary)),
         "matches": (APPLICATION_COLUMNS, matches),
         "suggestions": (APPLICATION_COLUMNS, suggestions),
         "exceptions": (EXCEPTION_COLUMNS, exceptions),
-    }, money_columns=lambda name: name in {"applied_amount", "amount", "difference"})
+    })
 
 
 def write_outputs(out: Path, result: CashResult, summary: dict[str, Any]) -> list[Path]:
