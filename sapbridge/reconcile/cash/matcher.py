@@ -30,10 +30,12 @@ _DIGIT_GAP = re.compile(r"(?<=\d) (?=\d)")
 
 def _candidates(text: str, min_length: int) -> list[str]:
     """References in the text, also with digit groups split by single spaces joined (``9000 2063``)."""
-    found = extract_candidates(text, min_length=min_length, skip_amounts=True)
+    if not text:
+        return []
     text = strip_amounts(text)
-    joined = _DIGIT_GAP.sub("", text)
-    if joined != text:
+    found = extract_candidates(text, min_length=min_length)
+    if _DIGIT_GAP.search(text):
+        joined = _DIGIT_GAP.sub("", text)
         found += [c for c in extract_candidates(joined, min_length=min_length) if c not in found]
     return found
 
