@@ -7,6 +7,7 @@ import re
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -81,11 +82,12 @@ def _fast_open_items(path: Path) -> list[OpenItem] | None:
             return None
         at = [header.index(name) for name in names]
         width = max(at) + 1
+        pick = itemgetter(*at)
         try:
             for raw in rows:
                 if len(raw) < width:
                     return None
-                cc, cu, fy, doc, it, ref, asg, posted, due, amount, ccy = (raw[i] for i in at)
+                cc, cu, fy, doc, it, ref, asg, posted, due, amount, ccy = pick(raw)
                 if not (cc and cu and fy and doc and it and _PLAIN_AMOUNT.match(amount)
                         and _CURRENCY.match(ccy)):
                     return None
