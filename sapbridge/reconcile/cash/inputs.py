@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import re
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -57,8 +56,6 @@ def _item_from_file(row: dict[str, Any], path: Path, number: int) -> OpenItem:
     )
 
 
-_PLAIN_AMOUNT = re.compile(r"^-?\d+(?:\.\d+)?$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def _plain_date(text: str) -> date | None:
@@ -88,12 +85,15 @@ def _fast_open_items(path: Path) -> list[OpenItem] | None:
                 if len(raw) < width:
                     return None
                 cc, cu, fy, doc, it, ref, asg, posted, due, amount, ccy = pick(raw)
-                if not (cc and cu and fy and doc and it and _PLAIN_AMOUNT.match(amount)
-                        and _CURRENCY.match(ccy)):
+                if not (cc and cu and fy and doc and it and len(ccy) == 3 and ccy.isupper()
+                        and ccy.isalpha()):
+                    return None
+                value = Decimal(amount)
+                if not value.is_finite() or "," in amount:
                     return None
                 items.append(OpenItem(cc, cu, fy, doc, it, ref, asg, _plain_date(posted), _plain_date(due),
-                                      Decimal(amount), ccy))
-        except (ValueError, csv.Error, UnicodeDecodeError):
+                                      value, ccy))
+        except (ValueError, ArithmeticError, csv.Error, UnicodeDecodeError):
             return None
     return items or None
 
