@@ -162,3 +162,14 @@ def test_empty_and_unknown_files(tmp_path):
         read_payments(_write(tmp_path, "e.txt", ""))
     with pytest.raises(InputError, match=r"u\.txt: unknown bank file format"):
         read_payments(_write(tmp_path, "u.txt", "hello world\n"))
+
+
+def test_quick_and_general_csv_readers_agree(tmp_path):
+    from sapbridge.bankfiles.csvfile import _quick
+
+    plain = _write(tmp_path, "plain.csv", CSV.replace('"1.234,56"', "1234.56").replace("21.11.2026", "2026-11-21"))
+    quick = _quick(plain)
+    assert quick is not None
+    general = _write(tmp_path, "general.csv", CSV.replace("21.11.2026", "2026-11-21"))
+    assert _quick(general) is None
+    assert read_payments(general) == quick

@@ -68,8 +68,13 @@ class ItemIndex:
     _sorted: set[tuple[str, str]] = field(default_factory=set)
 
     @classmethod
-    def build(cls, items: Sequence[OpenItem], min_reference_length: int) -> ItemIndex:
-        """Index ``items``; references shorter than ``min_reference_length`` are not indexed."""
+    def build(cls, items: Sequence[OpenItem], min_reference_length: int,
+              wanted: set[str] | None = None) -> ItemIndex:
+        """Index ``items``; references shorter than ``min_reference_length`` are not indexed.
+
+        ``wanted``: the only reference keys anyone will look up (those found in the payments'
+        remittance texts); other keys are not stored, which keeps a million-item index small.
+        """
         minor = [minor_units(item.amount, item.currency) for item in items]
         by_customer: dict[tuple[str, str], list[int]] = defaultdict(list)
         by_reference: dict[str, int | list[int]] = {}
@@ -78,7 +83,7 @@ class ItemIndex:
             seen = ""
             for value in (item.document, item.reference, item.assignment, item.billing_document):
                 key = index_key(value)
-                if len(key) >= min_reference_length and key != seen:
+                if len(key) >= min_reference_length and key != seen and (wanted is None or key in wanted):
                     seen = key
                     found = by_reference.get(key)
                     if found is None:

@@ -40,20 +40,19 @@ def _candidates(text: str, min_length: int) -> list[str]:
     return found
 
 
-def _references(payment: Payment, index: ItemIndex, min_length: int) -> list[int]:
+def _references(payment: Payment, candidates: list[str], index: ItemIndex) -> list[int]:
     positions: list[int] = []
-    for candidate in _candidates(payment.remittance, min_length):
+    for candidate in candidates:
         for position in index.referenced(candidate):
             if index.items[position].currency == payment.currency and position not in positions:
                 positions.append(position)
     return positions
 
 
-def _states(payments: Iterable[Payment], index: ItemIndex, directory: PayerDirectory,
-            config: CashConfig) -> list[PaymentState]:
-    ordered = sorted(payments, key=lambda p: (p.value_date or date.min, p.payment_id))
-    return [PaymentState(p, payment_minor(p), directory.identify(p),
-                         _references(p, index, config.reference_min_length)) for p in ordered]
+def _states(ordered: list[Payment], candidates: list[list[str]], index: ItemIndex,
+            directory: PayerDirectory) -> list[PaymentState]:
+    return [PaymentState(p, payment_minor(p), directory.identify(p), _references(p, found, index))
+            for p, found in zip(ordered, candidates, strict=True)]
 
 
 def _leftovers(book: Book, states: list[PaymentState]) -> None:
@@ -74,11 +73,14 @@ def match_payments(payments: Sequence[Payment], open_items: Sequence[OpenItem],
                    habits: Iterable[Habit]) -> CashResult:
     """Apply ``payments`` to ``open_items`` by the rules of ``config``; nothing is written anywhere."""
     with _no_cyclic_gc():
-        index = ItemIndex.build(open_items, config.reference_min_length)
+        ordered = sorted(payments, key=lambda p: (p.value_date or date.min, p.payment_id))
+        candidates = [_candidates(p.remittance, config.reference_min_length) for p in ordered]
+        wanted = {c for found in candidates for c in found}
+        index = ItemIndex.build(open_items, config.reference_min_length, wanted=wanted)
         known = {customer for _, customer in index.by_customer}
         directory = PayerDirectory(customers, habits, known, config.name_threshold)
         book = Book(index, config)
-        states = _states(payments, index, directory, config)
+        states = _states(ordered, candidates, index, directory)
         for rule in config.rules:
             RULE_FUNCTIONS[rule](book, [s for s in states if not s.done])
         _leftovers(book, states)
