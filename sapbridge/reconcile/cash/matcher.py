@@ -22,7 +22,7 @@ from sapbridge.reconcile.cash.payer import PayerDirectory
 from sapbridge.reconcile.cash.rules import RULE_FUNCTIONS
 from sapbridge.reconcile.references import extract_candidates, strip_amounts
 
-__all__ = ["match_payments"]
+__all__ = ["match_payments", "no_cyclic_gc"]
 
 
 _DIGIT_GAP = re.compile(r"(?<=\d) (?=\d)")
@@ -55,6 +55,22 @@ def _states(ordered: list[Payment], candidates: list[list[str]], index: ItemInde
             for p, found in zip(ordered, candidates, strict=True)]
 
 
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a run builds millions of acyclic records.
+
+    Repeated full collections over a growing heap make reading and matching a million open items
+    superlinear; nothing here creates reference cycles, so collection can wait until the end.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _leftovers(book: Book, states: list[PaymentState]) -> None:
     for state in states:
         if state.done:
@@ -72,7 +88,7 @@ def match_payments(payments: Sequence[Payment], open_items: Sequence[OpenItem],
                    customers: Iterable[CustomerRecord], config: CashConfig,
                    habits: Iterable[Habit]) -> CashResult:
     """Apply ``payments`` to ``open_items`` by the rules of ``config``; nothing is written anywhere."""
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         ordered = sorted(payments, key=lambda p: (p.value_date or date.min, p.payment_id))
         candidates = [_candidates(p.remittance, config.reference_min_length) for p in ordered]
         wanted = {c for found in candidates for c in found}
@@ -86,16 +102,3 @@ def match_payments(payments: Sequence[Payment], open_items: Sequence[OpenItem],
         _leftovers(book, states)
         book.result.payers = {s.payment.payment_id: s.payer for s in states if s.payer is not None}
     return book.result
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector: the run allocates millions of acyclic objects, and
-    repeated full collections over them would make the run superlinear in the open item count."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

@@ -16,7 +16,7 @@ from sapbridge.bankfiles.payment import normalise_account
 from sapbridge.config import Settings
 from sapbridge.reconcile.cash.config import load_config
 from sapbridge.reconcile.cash.inputs import load_customers, load_habits, load_open_items
-from sapbridge.reconcile.cash.matcher import match_payments
+from sapbridge.reconcile.cash.matcher import match_payments, no_cyclic_gc
 from sapbridge.reconcile.cash.model import CashResult, Payment
 from sapbridge.reconcile.cash.outputs import summarise, write_outputs
 from sapbridge.reconcile.cash.payer import normalise_name
@@ -75,16 +75,17 @@ def run_cash(store: Store, settings: Settings, *, system: str, payments: Path, o
     ``reconcile_runs`` (kind ``cash``) and its proposals in ``cash_proposals``.
     """
     config = load_config(settings.section("cash"))
-    paid = read_payments(Path(payments), fmt)
-    items = load_open_items(store, system, open_items)
-    people = load_customers(store, system, customers)
-    habits = load_habits(store, system)
-    run_id = str(uuid.uuid4())
-    inputs = {"payments": str(payments), "format": fmt, "open_items": str(open_items or "store"),
-              "customers": str(customers or "store"), "out": str(out)}
-    _start_run(store, run_id, system, actor, inputs)
-    result = match_payments(paid, items, people, config, habits)
-    summary = {"run_id": run_id, "system": system, **summarise(paid, result)}
-    files = write_outputs(Path(out), result, summary)
-    _finish_run(store, run_id, system, paid, result, summary)
+    with no_cyclic_gc():
+        paid = read_payments(Path(payments), fmt)
+        items = load_open_items(store, system, open_items)
+        people = load_customers(store, system, customers)
+        habits = load_habits(store, system)
+        run_id = str(uuid.uuid4())
+        inputs = {"payments": str(payments), "format": fmt, "open_items": str(open_items or "store"),
+                  "customers": str(customers or "store"), "out": str(out)}
+        _start_run(store, run_id, system, actor, inputs)
+        result = match_payments(paid, items, people, config, habits)
+        summary = {"run_id": run_id, "system": system, **summarise(paid, result)}
+        files = write_outputs(Path(out), result, summary)
+        _finish_run(store, run_id, system, paid, result, summary)
     return CashRunResult(run_id, summary, int(summary["needs_review"]), files, result)
