@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["PREFIXES", "extract_candidates", "normalise_reference"]
+__all__ = ["OCR_TO_DIGIT", "PREFIXES", "extract_candidates", "normalise_reference", "strip_amounts"]
 
 PREFIXES = ("INVOICE", "INV", "RECHNUNG", "RE", "RI", "CM", "DOC", "REF", "NR", "NO")
 """Words stripped from the front of a reference (longest first when matching)."""
@@ -17,14 +17,36 @@ _PREFIX_RE = re.compile(r"^(?:" + "|".join(sorted(PREFIXES, key=len, reverse=Tru
 _SEPARATORS = re.compile(r"[\s\-_/.,:#]+")
 _OCR_TO_DIGIT = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2",
                                "S": "5", "B": "8", "G": "6"})
+OCR_TO_DIGIT = _OCR_TO_DIGIT
+"""Letters OCR confuses with digits, as a ``str.translate`` table (O->0, I->1, S->5, B->8 ...)."""
 _PREFIX_WORDS = "|".join(sorted(PREFIXES, key=len, reverse=True))
 _TOKEN = re.compile(
     rf"(?i:\b(?:{_PREFIX_WORDS})\b)?[\s\-_/.#:]*\b[0-9][0-9OoIlSBZ\-_/.]{{2,}}[0-9OoIlSBZ]\b"
 )
 
 
+_AMOUNT = re.compile(
+    r"(?:[$€£¥]|\b(?:EUR|USD|JPY|GBP|CHF|CAD|AUD)\b)\s?\d(?:[\d .,'\u00a0]*\d)?"
+    r"|(?<![\w.,])\d{1,3}(?:[ .,'\u00a0]\d{3})+[.,]\d{1,2}(?![\d])"
+    r"|(?<![\w.,])\d+[.,]\d{2}(?![\w.,])",
+    re.IGNORECASE,
+)
+
+
+def strip_amounts(text: str) -> str:
+    """Text with money amounts removed: ``1.234,56``, ``100 000,00``, ``$100 000``, ``EUR 99.50``.
+
+    Thousand separators (space, dot, comma, apostrophe) would otherwise make an amount look like
+    a document number once separators are dropped.
+    """
+    return _AMOUNT.sub("  ", text)
+
+
+_DIGIT = re.compile(r"\d")
+
+
 def _looks_numeric(token: str) -> bool:
-    digits = sum(ch.isdigit() for ch in token)
+    digits = sum(map(str.isdigit, token))
     return digits >= max(3, (len(token) * 2 + 2) // 3)
 
 
@@ -46,22 +68,28 @@ def normalise_reference(text: str | None) -> str:
     return value
 
 
-def extract_candidates(text: str | None, *, min_length: int = 4) -> list[str]:
+def extract_candidates(text: str | None, *, min_length: int = 4, skip_amounts: bool = False) -> list[str]:
     """Normalised reference candidates found in free text (remittance lines, claim notes).
 
     Tokens shorter than ``min_length`` after normalisation are dropped (Odoo ignores tokens
     under four characters for the same reason: they match too much). Order follows the text;
-    duplicates are removed.
+    duplicates are removed. ``skip_amounts`` drops money amounts first (:func:`strip_amounts`).
     """
     if not text:
         return []
+    if skip_amounts:
+        text = strip_amounts(text)
     seen: dict[str, None] = {}
     for chunk in re.split(r"[,;|]+|\s{2,}", text):
+        if not _DIGIT.search(chunk):
+            continue  # without a digit nothing normalises to a reference
         for match in _TOKEN.finditer(chunk):
             value = normalise_reference(match.group(0))
             if len(value) >= min_length and any(ch.isdigit() for ch in value):
                 seen.setdefault(value, None)
         for word in chunk.split():
+            if not _DIGIT.search(word):
+                continue
             value = normalise_reference(word)
             if len(value) >= min_length and any(ch.isdigit() for ch in value):
                 seen.setdefault(value, None)

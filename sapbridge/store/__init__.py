@@ -25,6 +25,7 @@ COMPONENT_MODULES = [
     "sapbridge.reconcile.tables",
     "sapbridge.kpi.tables",
     "sapbridge.jobs.tables",
+    "sapbridge.reconcile.cash.tables",
 ]
 """Modules that register tables and migrations; each component appends its own."""
 

@@ -1,0 +1,104 @@
+"""Cash application as a pure function: payments + open items + customers + habits -> result.
+
+Payments are taken in value-date order; each configured rule runs over every payment not yet
+settled before the next rule starts, so a strong signal (a reference) on a later payment is
+never pre-empted by a weak one (an amount) on an earlier payment. What no rule settles becomes
+an ``unapplied`` exception.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+
+from sapbridge.reconcile.cash.book import Book, PaymentState, payment_minor
+from sapbridge.reconcile.cash.config import CashConfig
+from sapbridge.reconcile.cash.index import ItemIndex
+from sapbridge.reconcile.cash.model import CashResult, CustomerRecord, Habit, OpenItem, Payment
+from sapbridge.reconcile.cash.payer import PayerDirectory
+from sapbridge.reconcile.cash.rules import RULE_FUNCTIONS
+from sapbridge.reconcile.references import extract_candidates, strip_amounts
+
+__all__ = ["match_payments", "no_cyclic_gc"]
+
+
+_DIGIT_GAP = re.compile(r"(?<=\d) (?=\d)")
+
+
+def _candidates(text: str, min_length: int) -> list[str]:
+    """References in the text, also with digit groups split by single spaces joined (``9000 2063``)."""
+    if not text:
+        return []
+    text = strip_amounts(text)
+    found = extract_candidates(text, min_length=min_length)
+    if _DIGIT_GAP.search(text):
+        joined = _DIGIT_GAP.sub("", text)
+        found += [c for c in extract_candidates(joined, min_length=min_length) if c not in found]
+    return found
+
+
+def _references(payment: Payment, candidates: list[str], index: ItemIndex) -> list[int]:
+    positions: list[int] = []
+    for candidate in candidates:
+        for position in index.referenced(candidate):
+            if index.items[position].currency == payment.currency and position not in positions:
+                positions.append(position)
+    return positions
+
+
+def _states(ordered: list[Payment], candidates: list[list[str]], index: ItemIndex,
+            directory: PayerDirectory) -> list[PaymentState]:
+    return [PaymentState(p, payment_minor(p), directory.identify(p), _references(p, found, index))
+            for p, found in zip(ordered, candidates, strict=True)]
+
+
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a run builds millions of acyclic records.
+
+    Repeated full collections over a growing heap make reading and matching a million open items
+    superlinear; nothing here creates reference cycles, so collection can wait until the end.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _leftovers(book: Book, states: list[PaymentState]) -> None:
+    for state in states:
+        if state.done:
+            continue
+        if state.payer is None:
+            book.exception(state, "unapplied", state.minor, "park in suspense; identify the payer",
+                           f"payer unknown ({state.payment.payer_name or 'no name'}); no usable reference")
+        else:
+            book.exception(state, "unapplied", state.minor,
+                           f"post on account of customer {state.payer.customer}",
+                           f"payer {state.payer.customer} ({state.payer.how}); no open items fit")
+
+
+def match_payments(payments: Sequence[Payment], open_items: Sequence[OpenItem],
+                   customers: Iterable[CustomerRecord], config: CashConfig,
+                   habits: Iterable[Habit]) -> CashResult:
+    """Apply ``payments`` to ``open_items`` by the rules of ``config``; nothing is written anywhere."""
+    with no_cyclic_gc():
+        ordered = sorted(payments, key=lambda p: (p.value_date or date.min, p.payment_id))
+        candidates = [_candidates(p.remittance, config.reference_min_length) for p in ordered]
+        wanted = {c for found in candidates for c in found}
+        index = ItemIndex.build(open_items, config.reference_min_length, wanted=wanted)
+        known = {customer for _, customer in index.by_customer}
+        directory = PayerDirectory(customers, habits, known, config.name_threshold)
+        book = Book(index, config)
+        states = _states(ordered, candidates, index, directory)
+        for rule in config.rules:
+            RULE_FUNCTIONS[rule](book, [s for s in states if not s.done])
+        _leftovers(book, states)
+        book.result.payers = {s.payment.payment_id: s.payer for s in states if s.payer is not None}
+    return book.result

@@ -1,0 +1,106 @@
+"""Writing a run's files: matches.csv, suggestions.csv, exceptions.csv and cash.xlsx, all or nothing.
+
+Everything is written into a temporary folder beside ``--out`` and renamed into place at the
+end, so a failed run leaves no folder that looks complete.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sapbridge.reconcile.cash.model import APPLICATION_COLUMNS, EXCEPTION_COLUMNS, CashResult, Payment
+from sapbridge.reconcile.cash.xlsx import write_sheets
+from sapbridge.tabular import write_csv
+
+__all__ = ["summarise", "write_outputs"]
+
+
+def _sum_by_currency(pairs: list[tuple[str, Decimal]]) -> dict[str, str]:
+    totals: dict[str, Decimal] = {}
+    for currency, amount in pairs:
+        totals[currency] = totals.get(currency, Decimal(0)) + amount
+    return {c: str(v) for c, v in sorted(totals.items())}
+
+
+def _rate(part: int, whole: int) -> str:
+    return str((Decimal(part) / whole).quantize(Decimal("0.0001"))) if whole else "0"
+
+
+def summarise(payments: list[Payment], result: CashResult) -> dict[str, Any]:
+    """JSON-safe summary: counts, amounts per currency (strings), auto-match rate."""
+    auto_ids = {m.payment_id for m in result.matches}
+    review_ids = {s.payment_id for s in result.suggestions} | {e.payment_id for e in result.exceptions}
+    categories = Counter(e.category for e in result.exceptions)
+    count = len(payments)
+    return {
+        "payments": count,
+        "auto_matched_payments": len(auto_ids),
+        "suggested_payments": len({s.payment_id for s in result.suggestions}),
+        "exception_payments": len({e.payment_id for e in result.exceptions}),
+        "needs_review": len(review_ids),
+        "matches": len(result.matches),
+        "suggestions": len(result.suggestions),
+        "exceptions": dict(sorted(categories.items())),
+        "auto_match_rate": _rate(len(auto_ids), count),
+        "amounts": {
+            "payments": _sum_by_currency([(p.currency, p.amount) for p in payments]),
+            "auto_applied": _sum_by_currency([(m.currency, m.applied_amount) for m in result.matches]),
+            "suggested": _sum_by_currency([(s.currency, s.applied_amount) for s in result.suggestions]),
+            "tolerance_differences": {c: str(v) for c, v in sorted(result.tolerance_differences.items())},
+        },
+        "payers": dict(sorted(Counter(p.how for p in result.payers.values()).items())),
+    }
+
+
+def _summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any]]:
+    rows: list[tuple[str, Any]] = []
+    for key, value in summary.items():
+        if isinstance(value, dict):
+            for sub, inner in value.items():
+                if isinstance(inner, dict):
+                    rows += [(f"{key}.{sub}.{c}", Decimal(v)) for c, v in inner.items()]
+                else:
+                    rows.append((f"{key}.{sub}", inner))
+        else:
+            rows.append((key, Decimal(value) if key == "auto_match_rate" else value))
+    return rows
+
+
+def _write_all(folder: Path, result: CashResult, summary: dict[str, Any]) -> None:
+    matches = [m.row() for m in result.matches]
+    suggestions = [s.row() for s in result.suggestions]
+    exceptions = [e.row() for e in result.exceptions]
+    write_csv(folder / "matches.csv", APPLICATION_COLUMNS, matches)
+    write_csv(folder / "suggestions.csv", APPLICATION_COLUMNS, suggestions)
+    write_csv(folder / "exceptions.csv", EXCEPTION_COLUMNS, exceptions)
+    write_sheets(folder / "cash.xlsx", {
+        "summary": (("figure", "value"), _summary_rows(summary)),
+        "matches": (APPLICATION_COLUMNS, matches),
+        "suggestions": (APPLICATION_COLUMNS, suggestions),
+        "exceptions": (EXCEPTION_COLUMNS, exceptions),
+    })
+
+
+def write_outputs(out: Path, result: CashResult, summary: dict[str, Any]) -> list[Path]:
+    """Write the four files into ``out`` (replacing an earlier run's) atomically."""
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    old: Path | None = None
+    try:
+        _write_all(staging, result, summary)
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{staging.name[-8:]}")
+            out.rename(old)
+        staging.rename(out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+        if old is not None and old.exists():
+            shutil.rmtree(old, ignore_errors=True)
+    return [out / n for n in ("matches.csv", "suggestions.csv", "exceptions.csv", "cash.xlsx")]

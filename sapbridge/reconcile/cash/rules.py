@@ -1,0 +1,256 @@
+"""The matching rules, each a function over the payments no earlier rule settled.
+
+A rule either settles a payment (match, suggestion and/or exception) or leaves it for the next
+rule. Each match names its rule: ``reference``, ``reference_subset``, ``reference_partial``,
+``reference_combination``, ``many_to_one``, ``exact_amount``, ``combination``, ``amount_only``,
+``reference_other_customer``. Amounts never cross currencies: every lookup is keyed by currency.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from decimal import Decimal
+
+from sapbridge.reconcile.cash.book import Book, PaymentState
+from sapbridge.reconcile.cash.combos import find_combinations, find_subset
+from sapbridge.reconcile.cash.index import from_minor
+from sapbridge.reconcile.cash.model import PayerInfo
+
+__all__ = ["RULE_FUNCTIONS"]
+
+C = Decimal
+_REFERENCE_ONLY = PayerInfo("", "reference", C("0.90"))
+
+
+def _live_refs(book: Book, state: PaymentState) -> list[int]:
+    return [p for p in state.refs if book.index.remaining[p] != 0]
+
+
+def _agrees(state: PaymentState, customer: str) -> bool:
+    return state.payer is not None and state.payer.customer == customer
+
+
+def many_to_one(book: Book, states: list[PaymentState]) -> None:
+    """Several payments naming the same single invoice that together pay it."""
+    groups: dict[int, list[PaymentState]] = defaultdict(list)
+    for state in states:
+        live = sorted(set(_live_refs(book, state)))
+        if len(live) == 1 and state.minor < book.index.remaining[live[0]] - book.tolerance(state):
+            groups[live[0]].append(state)
+    for position, group in groups.items():
+        total = sum(s.minor for s in group)
+        remaining = book.index.remaining[position]
+        if len(group) < 2 or abs(total - remaining) > book.config.tolerance.allowed_minor(
+                total, group[0].payment.currency):
+            continue
+        customer = book.index.items[position].customer
+        confidence = C("0.95") if all(s.payer is None or _agrees(s, customer) for s in group) else C("0.80")
+        for state in group:
+            book.apply(state, [position], [state.minor], "many_to_one", confidence)
+
+
+def _pick_reference_group(book: Book, state: PaymentState, live: list[int]) -> tuple[list[int], bool] | None:
+    """The referenced items to settle against, and whether the payer agrees with them."""
+    items = book.index.items
+    customers = {items[p].customer for p in live}
+    if state.payer and state.payer.customer in customers:
+        return [p for p in live if items[p].customer == state.payer.customer], True
+    if len(customers) == 1:
+        return live, False
+    fitting = [c for c in customers
+               if abs(sum(book.index.remaining[p] for p in live if items[p].customer == c) - state.minor)
+               <= book.tolerance(state)]
+    if len(fitting) == 1:
+        return [p for p in live if items[p].customer == fitting[0]], False
+    book.exception(state, "ambiguous", state.minor, "choose the customer and invoices by hand",
+                   f"remittance names items of customers {', '.join(sorted(customers))}: "
+                   f"{book.documents(live)}")
+    return None
+
+
+def reference(book: Book, states: list[PaymentState]) -> None:
+    """Invoice references found in the remittance text, settled by amount."""
+    for state in states:
+        if state.done or not state.refs:
+            continue
+        live = _live_refs(book, state)
+        if not live:
+            book.exception(state, "over_pay", state.minor, "post on account; check for a duplicate payment",
+                           f"referenced item(s) {book.documents(state.refs)} already paid in this run")
+            continue
+        picked = _pick_reference_group(book, state, live)
+        if picked is None:
+            continue
+        group, agrees = picked
+        customer = book.index.items[group[0]].customer
+        if not agrees and state.payer is not None and state.payer.strength >= C("0.99"):
+            _other_customer(book, state, group, customer)
+            continue
+        if not agrees:
+            state.payer = PayerInfo(customer, "reference", _REFERENCE_ONLY.strength)
+        _settle(book, state, sorted(group, key=book.index.due_order), agrees)
+
+
+def _other_customer(book: Book, state: PaymentState, group: list[int], customer: str) -> None:
+    """A known payer names another customer's items: a suggestion at most, and a question."""
+    payer = state.payer.customer if state.payer else "?"
+    total = sum(book.index.remaining[p] for p in group)
+    if abs(total - state.minor) <= book.tolerance(state):
+        book.clear(state, group, "reference_other_customer", C("0.60"))
+    book.exception(state, "ambiguous", state.minor, "confirm who paid for whom",
+                   f"payer {payer} names items of customer {customer}: {book.documents(group)}")
+
+
+def _settle(book: Book, state: PaymentState, group: list[int], agrees: bool) -> None:
+    remaining = book.index.remaining
+    total = sum(remaining[p] for p in group)
+    tol = book.tolerance(state)
+    if abs(state.minor - total) <= tol:
+        book.clear(state, group, "reference", C("0.99") if agrees else C("0.95"))
+    elif _exact_elsewhere(book, state, group):
+        return
+    elif state.minor < total:
+        _short(book, state, group, total, agrees)
+    else:
+        _over(book, state, group, total, agrees)
+
+
+def _exact_elsewhere(book: Book, state: PaymentState, group: list[int]) -> bool:
+    """The amount does not fit the named items but exactly fits another item: likely a wrong reference."""
+    index = book.index
+    customer = index.items[group[0]].customer
+    hits = [p for p in index.with_amount(state.payment.currency, customer, state.minor) if p not in group]
+    if not hits:
+        return False
+    book.clear(state, hits[:1], "exact_amount", C("0.70"))
+    book.exception(state, "ambiguous", state.minor,
+                   "confirm the suggested item (amount fits) or the named one",
+                   f"remittance names {book.documents(group)} but the amount fits {book.documents(hits[:3])}")
+    return True
+
+
+def _short(book: Book, state: PaymentState, group: list[int], total: int, agrees: bool) -> None:
+    remaining = book.index.remaining
+    subsets = find_subset([remaining[p] for p in group], state.minor, book.tolerance(state))
+    if len(subsets) == 1:
+        chosen = [group[i] for i in subsets[0]]
+        book.clear(state, chosen, "reference_subset", C("0.95") if agrees else C("0.90"))
+        return
+    if _complement(book, state, group, total, agrees):
+        return
+    if not book.config.allow_partial:
+        book.exception(state, "short_pay", total - state.minor, "apply by hand or open a dispute case",
+                       f"paid {from_minor(state.minor, state.payment.currency)} of "
+                       f"{from_minor(total, state.payment.currency)} for {book.documents(group)}")
+        return
+    ordered = [p for p in group if remaining[p] < 0] + [p for p in group if remaining[p] > 0]
+    left, amounts, positions = state.minor, [], []
+    for position in ordered:
+        if left <= 0 and remaining[position] > 0:
+            break
+        amount = remaining[position] if remaining[position] < 0 else min(remaining[position], left)
+        positions.append(position)
+        amounts.append(amount)
+        left -= amount
+    book.apply(state, positions, amounts, "reference_partial", C("0.93") if agrees else C("0.80"))
+    short_items = [p for p in group if remaining[p] > 0]
+    book.exception(state, "short_pay", total - state.minor,
+                   f"open dispute case (reason: short payment) for {book.documents(short_items)}",
+                   f"paid {from_minor(state.minor, state.payment.currency)} of "
+                   f"{from_minor(total, state.payment.currency)}; residual stays open")
+
+
+def _complement(book: Book, state: PaymentState, group: list[int], total: int, agrees: bool) -> bool:
+    """Named items plus one or two other items of the customer (a forgotten invoice or credit memo)
+    fit exactly; exact only, since a short pay plus tolerance is matched by chance too easily."""
+    difference = state.minor - total
+    customer = book.index.items[group[0]].customer
+    pool = [p for p in book.index.customer_items(state.payment.currency, customer)
+            if p not in group and book.index.untouched(p)]
+    credits = [p for p in pool if book.index.minor[p] < 0]
+    others = credits + [p for p in pool if book.index.minor[p] > 0][:book.config.max_combination_candidates]
+    combos = find_combinations([book.index.remaining[p] for p in others], difference, 0,
+                               min(2, book.config.max_combination_items), limit=2)
+    if len(combos) != 1:
+        return False
+    chosen = [others[i] for i in combos[0]]
+    book.clear(state, group + chosen, "reference_combination", C("0.92") if agrees else C("0.85"))
+    return True
+
+
+def _over(book: Book, state: PaymentState, group: list[int], total: int, agrees: bool) -> None:
+    if _complement(book, state, group, total, agrees):
+        return
+    extra = state.minor - total
+    customer = book.index.items[group[0]].customer
+    book.apply(state, group, [book.index.remaining[p] for p in group], "reference",
+               C("0.97") if agrees else C("0.90"))
+    book.exception(state, "over_pay", extra, f"post {from_minor(extra, state.payment.currency)} on account "
+                   f"of customer {customer}", f"paid more than {book.documents(group)}")
+
+
+def exact_amount(book: Book, states: list[PaymentState]) -> None:
+    """One untouched item of the identified customer with exactly the payment amount."""
+    index = book.index
+    for state in states:
+        if state.done or state.payer is None:
+            continue
+        hits = index.with_amount(state.payment.currency, state.payer.customer, state.minor)
+        if len(hits) == 1:
+            book.clear(state, hits, "exact_amount", min(C("0.97"), state.payer.strength))
+        elif len(hits) > 1:
+            _ambiguous(book, state, hits, "exact_amount")
+
+
+def _ambiguous(book: Book, state: PaymentState, candidates: list[int], rule: str) -> None:
+    book.clear(state, candidates[:1], rule, C("0.50"))
+    book.exception(state, "ambiguous", state.minor, "confirm the suggested item or pick another",
+                   f"{len(candidates)} items fit: {book.documents(candidates[:5])}")
+
+
+def combination(book: Book, states: list[PaymentState]) -> None:
+    """A few untouched items of the identified customer (credit memos included) adding up."""
+    index, config = book.index, book.config
+    for state in states:
+        if state.done or state.payer is None:
+            continue
+        candidates = [p for p in index.customer_items(state.payment.currency, state.payer.customer)
+                      if index.untouched(p)][:config.max_combination_candidates]
+        if not candidates:
+            continue
+        amounts = [index.remaining[p] for p in candidates]
+        combos = find_combinations(amounts, state.minor, book.tolerance(state),
+                                   config.max_combination_items, limit=2)
+        if not combos:
+            continue
+        exact = [c for c in combos if sum(amounts[i] for i in c) == state.minor]
+        chosen = [candidates[i] for i in combos[0]]
+        if len(combos) == 1 or len(exact) == 1:
+            base = C("0.93") if exact or len(chosen) == 1 else C("0.85")
+            book.clear(state, chosen, "combination", min(base, state.payer.strength))
+        else:
+            book.clear(state, chosen, "combination", C("0.50"))
+            book.exception(state, "ambiguous", state.minor, "confirm the suggested items or pick others",
+                           "several sets of open items add up to the payment")
+
+
+def amount_only(book: Book, states: list[PaymentState]) -> None:
+    """Payer unknown: a single untouched item anywhere with exactly the amount (a suggestion)."""
+    index = book.index
+    pending = [s for s in states if not s.done and s.payer is None]
+    by_amount = index.amounts_index({(s.payment.currency, s.minor) for s in pending}) if pending else {}
+    for state in pending:
+        hits = [p for p in by_amount.get((state.payment.currency, state.minor), []) if index.untouched(p)]
+        if len(hits) == 1:
+            book.clear(state, hits, "amount_only", C("0.60"))
+
+
+RULE_FUNCTIONS: dict[str, Callable[[Book, list[PaymentState]], None]] = {
+    "many_to_one": many_to_one,
+    "reference": reference,
+    "exact_amount": exact_amount,
+    "combination": combination,
+    "amount_only": amount_only,
+}
+"""Rule name (as configured in ``[cash] rules``) -> function."""

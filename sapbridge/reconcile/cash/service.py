@@ -1,0 +1,91 @@
+"""``run_cash``: the I/O shell around :func:`match_payments` (read, match, write, record)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, update
+
+from sapbridge.bankfiles import read_payments
+from sapbridge.bankfiles.payment import normalise_account
+from sapbridge.config import Settings
+from sapbridge.reconcile.cash.config import load_config
+from sapbridge.reconcile.cash.inputs import load_customers, load_habits, load_open_items
+from sapbridge.reconcile.cash.matcher import match_payments, no_cyclic_gc
+from sapbridge.reconcile.cash.model import CashResult, Payment
+from sapbridge.reconcile.cash.outputs import summarise, write_outputs
+from sapbridge.reconcile.cash.payer import normalise_name
+from sapbridge.reconcile.cash.tables import cash_proposals
+from sapbridge.reconcile.tables import reconcile_runs
+from sapbridge.store import Store
+
+__all__ = ["CashRunResult", "run_cash"]
+
+
+@dataclass
+class CashRunResult:
+    """What a run produced: the summary, how much needs a person, and the files."""
+
+    run_id: str
+    summary: dict[str, Any]
+    needs_review: int
+    files: list[Path] = field(default_factory=list)
+    result: CashResult | None = None
+
+
+def _start_run(store: Store, run_id: str, system: str, actor: str, inputs: dict[str, Any]) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(insert(reconcile_runs).values(
+            run_id=run_id, kind="cash", system=system, actor=actor, started_at=datetime.now(UTC),
+            inputs=json.dumps(inputs, sort_keys=True)))
+
+
+def _finish_run(store: Store, run_id: str, system: str, payments: list[Payment], result: CashResult,
+                summary: dict[str, Any]) -> None:
+    by_id = {p.payment_id: p for p in payments}
+    now = datetime.now(UTC)
+    rows = [{
+        "run_id": run_id, "payment_id": a.payment_id, "company_code": a.company_code,
+        "fiscal_year": a.fiscal_year, "document": a.document, "item": a.item, "system": system,
+        "customer": result.payers[a.payment_id].customer if a.payment_id in result.payers else "",
+        "payer_account": normalise_account(by_id[a.payment_id].payer_account)[:40],
+        "payer_name": normalise_name(by_id[a.payment_id].payer_name)[:120], "created_at": now,
+    } for a in result.matches + result.suggestions]
+    unique = list({(r["payment_id"], r["company_code"], r["fiscal_year"], r["document"], r["item"]): r
+                   for r in rows}.values())
+    with store.engine.begin() as conn:
+        if unique:
+            conn.execute(insert(cash_proposals), unique)
+        conn.execute(update(reconcile_runs).where(reconcile_runs.c.run_id == run_id).values(
+            finished_at=now, summary=json.dumps(summary, sort_keys=True)))
+
+
+def run_cash(store: Store, settings: Settings, *, system: str, payments: Path, out: Path,
+             fmt: str | None = None, open_items: Path | None = None, customers: Path | None = None,
+             actor: str = "sapbridge") -> CashRunResult:
+    """Match a bank file's payments to open items and write matches, suggestions and exceptions.
+
+    Open items and customers come from ``open_items``/``customers`` files when given, else from
+    the store's ``system``. Learned habits always come from the store. The run is recorded in
+    ``reconcile_runs`` (kind ``cash``) and its proposals in ``cash_proposals``.
+    """
+    config = load_config(settings.section("cash"))
+    with no_cyclic_gc():
+        paid = read_payments(Path(payments), fmt)
+        items = load_open_items(store, system, open_items)
+        people = load_customers(store, system, customers)
+        habits = load_habits(store, system)
+        run_id = str(uuid.uuid4())
+        inputs = {"payments": str(payments), "format": fmt, "open_items": str(open_items or "store"),
+                  "customers": str(customers or "store"), "out": str(out)}
+        _start_run(store, run_id, system, actor, inputs)
+        result = match_payments(paid, items, people, config, habits)
+        summary = {"run_id": run_id, "system": system, **summarise(paid, result)}
+        files = write_outputs(Path(out), result, summary)
+        _finish_run(store, run_id, system, paid, result, summary)
+    return CashRunResult(run_id, summary, int(summary["needs_review"]), files, result)
