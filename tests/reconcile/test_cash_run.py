@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from sapbridge.audit import log as audit_log
 from sapbridge.cli import cli, main
 from sapbridge.config import load_settings
 from sapbridge.errors import ConfigError, InputError
@@ -77,6 +78,9 @@ def test_run_writes_four_files_and_records_the_run(store, tmp_path):
     assert (run.kind, run.system, run.actor) == ("cash", "demo", "tester")
     assert json.loads(run.summary)["payments"] == 2
     assert run.finished_at is not None
+    entries = list(audit_log.query(store.engine, action="reconcile_cash"))
+    assert [(e.actor, e.run_id) for e in entries] == [("tester", run.run_id)]
+    assert entries[0].detail["payments"] == 2
 
 
 def test_confirmed_payer_is_known_in_the_next_run(store, tmp_path):

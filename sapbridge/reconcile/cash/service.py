@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import insert, update
 
+from sapbridge.audit import log as audit
 from sapbridge.bankfiles import read_payments
 from sapbridge.bankfiles.payment import normalise_account
 from sapbridge.config import Settings
@@ -45,8 +46,8 @@ def _start_run(store: Store, run_id: str, system: str, actor: str, inputs: dict[
             inputs=json.dumps(inputs, sort_keys=True)))
 
 
-def _finish_run(store: Store, run_id: str, system: str, payments: list[Payment], result: CashResult,
-                summary: dict[str, Any]) -> None:
+def _finish_run(store: Store, run_id: str, system: str, actor: str, payments: list[Payment],
+                result: CashResult, summary: dict[str, Any]) -> None:
     by_id = {p.payment_id: p for p in payments}
     now = datetime.now(UTC)
     rows = [{
@@ -63,6 +64,7 @@ def _finish_run(store: Store, run_id: str, system: str, payments: list[Payment],
             conn.execute(insert(cash_proposals), unique)
         conn.execute(update(reconcile_runs).where(reconcile_runs.c.run_id == run_id).values(
             finished_at=now, summary=json.dumps(summary, sort_keys=True)))
+        audit.record(conn, action="reconcile_cash", actor=actor, run_id=run_id, detail=summary)
 
 
 def run_cash(store: Store, settings: Settings, *, system: str, payments: Path, out: Path,
@@ -87,5 +89,5 @@ def run_cash(store: Store, settings: Settings, *, system: str, payments: Path, o
         result = match_payments(paid, items, people, config, habits)
         summary = {"run_id": run_id, "system": system, **summarise(paid, result)}
         files = write_outputs(Path(out), result, summary)
-        _finish_run(store, run_id, system, paid, result, summary)
+        _finish_run(store, run_id, system, actor, paid, result, summary)
     return CashRunResult(run_id, summary, int(summary["needs_review"]), files, result)
