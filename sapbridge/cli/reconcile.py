@@ -8,7 +8,9 @@ import click
 
 __all__ = ["COMMANDS", "SUBCOMMAND_MODULES"]
 
-SUBCOMMAND_MODULES: list[str] = []
+SUBCOMMAND_MODULES: list[str] = [
+    "sapbridge.cli.reconcile_recoveries",
+]
 """Modules whose ``SUBCOMMANDS`` join the ``reconcile`` group."""
 
 

@@ -1,0 +1,334 @@
+"""Reading claims (CSV or XLSX) and dispute cases (a file, or the store's ``disputes`` table).
+
+Every problem is one :class:`~sapbridge.errors.InputError` line naming file, row and problem.
+Rows of the claims file that share a ``claim_id`` are lines of one claim: their amounts add up,
+and they must agree on customer and currency.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from sapbridge.errors import InputError, ReconciliationError
+from sapbridge.money import ZERO, D
+from sapbridge.reconcile.recoveries.config import RecoveriesConfig
+from sapbridge.reconcile.recoveries.model import CLAIM_STATUSES, Claim, ClaimStatus, Dispute
+from sapbridge.reconcile.references import extract_candidates, normalise_reference
+from sapbridge.store import Store
+from sapbridge.store.schema import disputes as disputes_table
+from sapbridge.tabular import _parse_date, _parse_money, _raw_rows
+
+__all__ = [
+    "CLAIM_COLUMNS",
+    "DISPUTE_COLUMNS",
+    "claim_references",
+    "load_store_disputes",
+    "normalise_customer",
+    "read_claims",
+    "read_disputes",
+]
+
+CLAIM_COLUMNS = ("claim_id", "customer", "claim_date", "reference", "amount", "currency", "status",
+                 "recovered_amount", "recovered_on", "reason")
+"""Columns of a claims file; reference, recovered_amount, recovered_on and reason may be empty."""
+_CLAIM_REQUIRED = ("claim_id", "customer", "claim_date", "amount", "currency", "status")
+
+DISPUTE_COLUMNS = ("case_id", "company_code", "customer", "status", "reason", "original_amount",
+                   "disputed_amount", "paid_amount", "credited_amount", "written_off_amount",
+                   "currency", "invoice_reference", "created_on", "closed_on")
+"""Columns of a disputes file (the store's ``disputes`` table, ``status`` being the case status)."""
+_DISPUTE_REQUIRED = ("case_id", "customer", "status", "disputed_amount", "currency")
+
+_CLAIM_ID_MAX = 40
+_CUSTOMER_MAX = 10
+_CASE_ID_MAX = 12
+
+
+def normalise_customer(text: str) -> str:
+    """SAP's ALPHA form of a customer number (``100001`` -> ``0000100001``); names stay as written."""
+    value = text.strip().upper()
+    return value.zfill(_CUSTOMER_MAX) if value.isdigit() else value
+
+
+def claim_references(text: str) -> tuple[str, ...]:
+    """The normalised reference of a claim field, then any other reference found in its text."""
+    seen: dict[str, None] = {}
+    first = normalise_reference(text)
+    if first:
+        seen[first] = None
+    for candidate in extract_candidates(text):
+        seen.setdefault(candidate, None)
+    return tuple(seen)
+
+
+class _Rows:
+    """Rows of a CSV or XLSX file as ``(row number, {column: raw value})``; row 1 is the header."""
+
+    def __init__(self, path: Path, columns: Sequence[str], required: Sequence[str]) -> None:
+        self.path = path
+        self.columns = columns
+        self.required = required
+
+    def fail(self, problem: str, row: int | None = None) -> InputError:
+        return InputError(problem, path=str(self.path), row=row)
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        raw = _raw_rows(self.path)
+        try:
+            yield from self._records(raw)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise self.fail(f"unreadable: {exc}") from None
+
+    def _records(self, raw: Iterator[list[Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
+        header = next(raw, None)
+        if header is None:
+            raise self.fail("empty file (no header row)")
+        positions = {str(name).strip().lower(): i for i, name in enumerate(header)}
+        missing = [name for name in self.required if name not in positions]
+        if missing:
+            raise self.fail(f"missing column(s): {', '.join(missing)}", row=1)
+        wanted = [(name, positions[name]) for name in self.columns if name in positions]
+        seen_data = False
+        for number, cells in enumerate(raw, start=2):
+            if not any(str(cell).strip() for cell in cells):
+                continue
+            seen_data = True
+            yield number, {name: cells[i] if i < len(cells) else "" for name, i in wanted}
+        if not seen_data:
+            raise self.fail("no data rows")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _money(rows: _Rows, row: int, column: str, value: Any, *, required: bool = False) -> Decimal:
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return D(value)
+    text = repr(value) if isinstance(value, float) else _text(value)
+    if not text:
+        if required:
+            raise rows.fail(f"{column} is empty", row)
+        return ZERO
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        try:
+            amount = _parse_money(text)
+        except (ValueError, ArithmeticError):
+            raise rows.fail(f"{column}: not an amount: {text!r}", row) from None
+    if not amount.is_finite():
+        raise rows.fail(f"{column}: not an amount: {text!r}", row)
+    return amount
+
+
+def _date(rows: _Rows, row: int, column: str, value: Any, *, required: bool = False) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    if not text or text.strip("0") == "":
+        if required:
+            raise rows.fail(f"{column} is empty", row)
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return _parse_date(text)
+    except ValueError as exc:
+        raise rows.fail(f"{column}: {exc}", row) from None
+
+
+def _required_text(rows: _Rows, row: int, column: str, value: Any, limit: int) -> str:
+    text = _text(value)
+    if not text:
+        raise rows.fail(f"{column} is empty", row)
+    if len(text) > limit:
+        raise rows.fail(f"{column} {text!r} is longer than {limit} characters", row)
+    return text
+
+
+def _currency(rows: _Rows, row: int, value: Any) -> str:
+    text = _text(value).upper()
+    if len(text) != 3 or not text.isalpha():
+        raise rows.fail(f"currency: not an ISO currency code: {text!r}", row)
+    return text
+
+
+@dataclass
+class _ClaimLines:
+    first_row: int
+    claim_id: str
+    customer: str
+    currency: str
+    claim_date: date
+    references: dict[str, None] = field(default_factory=dict)
+    reference_text: list[str] = field(default_factory=list)
+    amount: Decimal = ZERO
+    recovered_amount: Decimal = ZERO
+    recovered_on: date | None = None
+    statuses: set[str] = field(default_factory=set)
+    reason: str = ""
+
+    def claim(self) -> Claim:
+        status: ClaimStatus = "claimed"
+        if "recovered" in self.statuses:
+            status = "recovered"
+        elif self.statuses == {"rejected"}:
+            status = "rejected"
+        return Claim(self.claim_id, self.customer, self.claim_date, tuple(self.references),
+                     " | ".join(self.reference_text), self.amount, self.currency, status,
+                     self.recovered_amount, self.recovered_on, self.reason)
+
+
+def read_claims(path: str | Path) -> list[Claim]:
+    """Claims of a CSV or XLSX file, lines with one ``claim_id`` summed into one claim."""
+    rows = _Rows(Path(path), CLAIM_COLUMNS, _CLAIM_REQUIRED)
+    claims: dict[str, _ClaimLines] = {}
+    for number, raw in rows:
+        _add_claim_line(rows, number, raw, claims)
+    for lines in claims.values():
+        if lines.amount <= ZERO:
+            raise rows.fail(f"claim {lines.claim_id}: amount must be positive, not {lines.amount}",
+                            lines.first_row)
+    return [lines.claim() for lines in claims.values()]
+
+
+def _add_claim_line(rows: _Rows, number: int, raw: dict[str, Any],
+                    claims: dict[str, _ClaimLines]) -> None:
+    claim_id = _required_text(rows, number, "claim_id", raw["claim_id"], _CLAIM_ID_MAX)
+    customer = normalise_customer(_required_text(rows, number, "customer", raw["customer"], 80))
+    if len(customer) > _CUSTOMER_MAX:
+        raise rows.fail(f"customer {customer!r} is longer than {_CUSTOMER_MAX} characters", number)
+    currency = _currency(rows, number, raw["currency"])
+    status = _text(raw["status"]).lower()
+    if status not in CLAIM_STATUSES:
+        raise rows.fail(f"unknown status {status!r} (use {', '.join(CLAIM_STATUSES)})", number)
+    amount = _money(rows, number, "amount", raw["amount"], required=True)
+    recovered_text = raw.get("recovered_amount", "")
+    if status == "recovered" and not _text(recovered_text):
+        raise rows.fail("recovered_amount is empty for a recovered claim", number)
+    recovered = _money(rows, number, "recovered_amount", recovered_text)
+    recovered_on = _date(rows, number, "recovered_on", raw.get("recovered_on", ""))
+    claim_date = _date(rows, number, "claim_date", raw["claim_date"], required=True)
+    assert claim_date is not None
+    lines = claims.get(claim_id)
+    if lines is None:
+        lines = claims[claim_id] = _ClaimLines(number, claim_id, customer, currency, claim_date)
+    elif lines.currency != currency:
+        raise rows.fail(f"claim {claim_id} mixes currencies: {lines.currency} on row "
+                        f"{lines.first_row}, {currency} here", number)
+    elif lines.customer != customer:
+        raise rows.fail(f"claim {claim_id} mixes customers: {lines.customer} on row "
+                        f"{lines.first_row}, {customer} here", number)
+    reference = _text(raw.get("reference", ""))
+    if reference:
+        lines.reference_text.append(reference)
+        lines.references.update(dict.fromkeys(claim_references(reference)))
+    lines.amount += amount
+    lines.recovered_amount += recovered
+    lines.claim_date = min(lines.claim_date, claim_date)
+    if recovered_on is not None:
+        lines.recovered_on = max(lines.recovered_on or recovered_on, recovered_on)
+    lines.statuses.add(status)
+    lines.reason = lines.reason or _text(raw.get("reason", ""))
+
+
+def _case_closed(status: str, config: RecoveriesConfig) -> bool | None:
+    """True for a closed status, False for an open one, None for one the config does not know."""
+    code = status.strip().upper()
+    if code in config.closed_statuses:
+        return True
+    if code in config.open_statuses:
+        return False
+    return None
+
+
+def _known_statuses(config: RecoveriesConfig) -> str:
+    return ", ".join(sorted(config.open_statuses | config.closed_statuses))
+
+
+def read_disputes(path: str | Path, config: RecoveriesConfig) -> list[Dispute]:
+    """Dispute cases of a CSV or XLSX file with :data:`DISPUTE_COLUMNS`."""
+    rows = _Rows(Path(path), DISPUTE_COLUMNS, _DISPUTE_REQUIRED)
+    seen: dict[str, int] = {}
+    result: list[Dispute] = []
+    for number, raw in rows:
+        case_id = _required_text(rows, number, "case_id", raw["case_id"], _CASE_ID_MAX)
+        if case_id in seen:
+            raise rows.fail(f"case {case_id} appears twice (first on row {seen[case_id]})", number)
+        seen[case_id] = number
+        status = _text(raw["status"])
+        closed = _case_closed(status, config)
+        if closed is None:
+            raise rows.fail(f"unknown status {status!r} (known: {_known_statuses(config)})", number)
+        customer = normalise_customer(_required_text(rows, number, "customer", raw["customer"], 80))
+
+        def money(column: str, value: Any, *, row: int = number) -> Decimal:
+            return _money(rows, row, column, value)
+
+        result.append(Dispute(
+            case_id=case_id, company_code=_text(raw.get("company_code", "")), customer=customer,
+            closed=closed, case_status=status, reason=_text(raw.get("reason", "")),
+            original_amount=money("original_amount", raw.get("original_amount", "")),
+            disputed_amount=_money(rows, number, "disputed_amount", raw["disputed_amount"],
+                                   required=True),
+            paid_amount=money("paid_amount", raw.get("paid_amount", "")),
+            credited_amount=money("credited_amount", raw.get("credited_amount", "")),
+            written_off_amount=money("written_off_amount", raw.get("written_off_amount", "")),
+            currency=_currency(rows, number, raw["currency"]),
+            invoice_reference=_text(raw.get("invoice_reference", "")),
+            created_on=_date(rows, number, "created_on", raw.get("created_on", "")),
+            closed_on=_date(rows, number, "closed_on", raw.get("closed_on", "")),
+        ))
+    return result
+
+
+def load_store_disputes(store: Store, system: str, config: RecoveriesConfig) -> list[Dispute]:
+    """The dispute cases sync wrote for ``system``; a case SAP no longer returns counts as closed."""
+    table = disputes_table
+    query = select(
+        table.c.case_id, table.c.company_code, table.c.customer, table.c.case_status, table.c.reason,
+        table.c.original_amount, table.c.disputed_amount, table.c.paid_amount, table.c.credited_amount,
+        table.c.written_off_amount, table.c.currency, table.c.invoice_reference, table.c.created_on,
+        table.c.closed_on, table.c.status,
+    ).where(table.c.system == system).order_by(table.c.case_id)
+    result: list[Dispute] = []
+    with store.engine.connect() as conn:
+        for row in conn.execute(query):
+            status = row.case_status or ""
+            closed = _case_closed(status, config)
+            if closed is None:
+                raise ReconciliationError(
+                    f"store table disputes, system {system}, case {row.case_id}: unknown case status "
+                    f"{status!r} (known: {_known_statuses(config)}; set [recoveries] open_statuses "
+                    f"and closed_statuses)")
+            result.append(Dispute(
+                case_id=row.case_id, company_code=row.company_code or "",
+                customer=row.customer or "", closed=closed or row.status == "cleared",
+                case_status=status, reason=row.reason or "",
+                original_amount=row.original_amount or ZERO, disputed_amount=row.disputed_amount or ZERO,
+                paid_amount=row.paid_amount or ZERO, credited_amount=row.credited_amount or ZERO,
+                written_off_amount=row.written_off_amount or ZERO, currency=row.currency or "",
+                invoice_reference=row.invoice_reference or "", created_on=row.created_on,
+                closed_on=row.closed_on,
+            ))
+    if not result:
+        raise ReconciliationError(f"no dispute cases for system {system} in the store; run "
+                                  f"'sapbridge sync disputes --system {system}' first")
+    return result
