@@ -239,3 +239,13 @@ def test_synthetic_generator_is_seeded():
     assert one.claims == two.claims
     assert one.disputes == two.disputes
     assert generate(disputes=500, claims=100, seed=10).claims != one.claims
+
+
+@pytest.mark.parametrize("reference", ["0090012345", "90012345", "0000", "0", "", "INV-0090012345",
+                                       "9OO12345", "12 34", "ABC123", "\u00b2\u00b3\u00b9\u2074",
+                                       "٠١٢٣٤"])
+def test_the_index_normalises_references_exactly_as_references_module(reference):
+    from sapbridge.reconcile.recoveries.classify import fast_normalise
+    from sapbridge.reconcile.references import normalise_reference
+
+    assert fast_normalise(reference) == normalise_reference(reference)

@@ -24,7 +24,7 @@ from sapbridge.reconcile.recoveries.config import RecoveriesConfig
 from sapbridge.reconcile.recoveries.model import Category, Claim, Dispute, RecoveriesResult, ResultRow
 from sapbridge.reconcile.references import normalise_reference
 
-__all__ = ["OWNERS", "classify"]
+__all__ = ["OWNERS", "classify", "fast_normalise"]
 
 OWNERS: dict[Category, str] = {
     "recovered_closed": "recovery_provider",
@@ -40,6 +40,13 @@ OWNERS: dict[Category, str] = {
 """Which side acts on each category: the dispute team or the recovery provider."""
 
 
+def fast_normalise(reference: str) -> str:
+    """:func:`normalise_reference`, with a shortcut for the usual all-digit SAP reference."""
+    if reference.isascii() and reference.isdigit():
+        return reference.lstrip("0") or "0"
+    return normalise_reference(reference)
+
+
 class _Index:
     """Cases by normalised reference and by (customer, currency), built once per run."""
 
@@ -50,7 +57,7 @@ class _Index:
         self._sorted: dict[tuple[str, str], tuple[list[Decimal], list[int]]] = {}
         by_reference, by_account = self.by_reference, self.by_account
         for position, case in enumerate(disputes):
-            reference = normalise_reference(case.invoice_reference)
+            reference = fast_normalise(case.invoice_reference)
             if reference:
                 by_reference.setdefault(reference, []).append(position)
             by_account.setdefault((case.customer, case.currency), []).append(position)

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +60,17 @@ def normalise_customer(text: str) -> str:
 
 
 def claim_references(text: str) -> tuple[str, ...]:
-    """The normalised reference of a claim field, then any other reference found in its text."""
+    """The normalised reference of a claim field, then any other reference found in its text.
+
+    One or two words (``INV-0090012345``, ``RI 90012345``) are one reference; longer text, or
+    text with ``,;|``, is searched for more.
+    """
     seen: dict[str, None] = {}
     first = normalise_reference(text)
     if first:
         seen[first] = None
+    if len(text.split(None, 2)) <= 2 and not any(mark in text for mark in ",;|"):
+        return tuple(seen)
     for candidate in extract_candidates(text):
         seen.setdefault(candidate, None)
     return tuple(seen)
@@ -95,15 +102,23 @@ class _Rows:
         missing = [name for name in self.required if name not in positions]
         if missing:
             raise self.fail(f"missing column(s): {', '.join(missing)}", row=1)
-        wanted = [(name, positions[name]) for name in self.columns if name in positions]
+        names = [name for name in self.columns if name in positions]
+        indices = [positions[name] for name in names]
+        pick, width = itemgetter(*indices), max(indices) + 1
         seen_data = False
         for number, cells in enumerate(raw, start=2):
-            if not any(str(cell).strip() for cell in cells):
+            if _blank(cells):
                 continue
             seen_data = True
-            yield number, {name: cells[i] if i < len(cells) else "" for name, i in wanted}
+            if len(cells) < width:
+                cells = [*cells, *([""] * (width - len(cells)))]
+            yield number, dict(zip(names, pick(cells), strict=True))
         if not seen_data:
             raise self.fail("no data rows")
+
+
+def _blank(cells: Sequence[Any]) -> bool:
+    return not any(cell is not None and str(cell).strip() for cell in cells)
 
 
 def _text(value: Any) -> str:
@@ -115,6 +130,14 @@ def _text(value: Any) -> str:
 
 
 def _money(rows: _Rows, row: int, column: str, value: Any, *, required: bool = False) -> Decimal:
+    if value.__class__ is str and value:
+        try:  # the common case, plain "1234.50", without the slower checks below
+            amount = Decimal(value)
+        except InvalidOperation:
+            pass
+        else:
+            if amount.is_finite():
+                return amount
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return D(value)
     text = repr(value) if isinstance(value, float) else _text(value)
@@ -135,6 +158,11 @@ def _money(rows: _Rows, row: int, column: str, value: Any, *, required: bool = F
 
 
 def _date(rows: _Rows, row: int, column: str, value: Any, *, required: bool = False) -> date | None:
+    if value.__class__ is str and len(value) == 10:
+        try:  # the common case, ISO "2026-11-20"
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -273,30 +301,29 @@ def read_disputes(path: str | Path, config: RecoveriesConfig) -> list[Dispute]:
         if case_id in seen:
             raise rows.fail(f"case {case_id} appears twice (first on row {seen[case_id]})", number)
         seen[case_id] = number
-        status = _text(raw["status"])
-        closed = _case_closed(status, config)
-        if closed is None:
-            raise rows.fail(f"unknown status {status!r} (known: {_known_statuses(config)})", number)
-        customer = normalise_customer(_required_text(rows, number, "customer", raw["customer"], 80))
-
-        def money(column: str, value: Any, *, row: int = number) -> Decimal:
-            return _money(rows, row, column, value)
-
-        result.append(Dispute(
-            case_id=case_id, company_code=_text(raw.get("company_code", "")), customer=customer,
-            closed=closed, case_status=status, reason=_text(raw.get("reason", "")),
-            original_amount=money("original_amount", raw.get("original_amount", "")),
-            disputed_amount=_money(rows, number, "disputed_amount", raw["disputed_amount"],
-                                   required=True),
-            paid_amount=money("paid_amount", raw.get("paid_amount", "")),
-            credited_amount=money("credited_amount", raw.get("credited_amount", "")),
-            written_off_amount=money("written_off_amount", raw.get("written_off_amount", "")),
-            currency=_currency(rows, number, raw["currency"]),
-            invoice_reference=_text(raw.get("invoice_reference", "")),
-            created_on=_date(rows, number, "created_on", raw.get("created_on", "")),
-            closed_on=_date(rows, number, "closed_on", raw.get("closed_on", "")),
-        ))
+        result.append(_dispute(rows, number, raw, case_id, config))
     return result
+
+
+def _dispute(rows: _Rows, number: int, raw: dict[str, Any], case_id: str,
+             config: RecoveriesConfig) -> Dispute:
+    status = _text(raw["status"])
+    closed = _case_closed(status, config)
+    if closed is None:
+        raise rows.fail(f"unknown status {status!r} (known: {_known_statuses(config)})", number)
+    customer = normalise_customer(_required_text(rows, number, "customer", raw["customer"], 80))
+    get = raw.get
+    return Dispute(
+        case_id, _text(get("company_code", "")), customer, closed, status, _text(get("reason", "")),
+        _money(rows, number, "original_amount", get("original_amount", "")),
+        _money(rows, number, "disputed_amount", raw["disputed_amount"], required=True),
+        _money(rows, number, "paid_amount", get("paid_amount", "")),
+        _money(rows, number, "credited_amount", get("credited_amount", "")),
+        _money(rows, number, "written_off_amount", get("written_off_amount", "")),
+        _currency(rows, number, raw["currency"]), _text(get("invoice_reference", "")),
+        _date(rows, number, "created_on", get("created_on", "")),
+        _date(rows, number, "closed_on", get("closed_on", "")),
+    )
 
 
 def load_store_disputes(store: Store, system: str, config: RecoveriesConfig) -> list[Dispute]:
