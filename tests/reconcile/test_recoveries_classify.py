@@ -249,3 +249,17 @@ def test_the_index_normalises_references_exactly_as_references_module(reference)
     from sapbridge.reconcile.references import normalise_reference
 
     assert fast_normalise(reference) == normalise_reference(reference)
+
+
+def test_classify_leaves_garbage_collection_as_it_found_it():
+    import gc
+
+    assert gc.isenabled()
+    classify([claim()], [case()], CONFIG, AS_OF)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        classify([claim()], [case()], CONFIG, AS_OF)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -19,11 +19,11 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
 from sapbridge.config import Settings
-from sapbridge.reconcile.recoveries.classify import classify
+from sapbridge.reconcile.recoveries.classify import classify, paused_gc
 from sapbridge.reconcile.recoveries.config import RecoveriesConfig
 from sapbridge.reconcile.recoveries.inputs import load_store_disputes, read_claims, read_disputes
 from sapbridge.reconcile.recoveries.model import RecoveriesResult
-from sapbridge.reconcile.recoveries.outputs import build_outputs, publish, summarise
+from sapbridge.reconcile.recoveries.outputs import build_outputs, publish, summarise, totals
 from sapbridge.reconcile.tables import reconcile_runs, recovery_claims
 from sapbridge.store import Store
 
@@ -58,22 +58,24 @@ def run_recoveries(store: Store, settings: Settings, *, system: str, claims: Pat
     config = RecoveriesConfig.from_section(settings.section("recoveries"))
     started = datetime.now(UTC)
     day = as_of or started.date()
-    claim_records = read_claims(claims)
-    cases = (read_disputes(disputes, config) if disputes is not None
-             else load_store_disputes(store, system_name, config))
-    result = classify(claim_records, cases, config, day)
     run_id = str(uuid.uuid4())
-    summary = {"run_id": run_id, "system": system_name, **summarise(result)}
     inputs = {"claims": str(claims), "disputes": str(disputes) if disputes else "store",
               "as_of": day.isoformat(), "config": config.as_dict()}
-    staging = build_outputs(result, Path(out))
-    try:
-        with store.engine.begin() as conn:
-            _record(conn, run_id=run_id, system=system_name, actor=actor, started=started,
-                    inputs=inputs, summary=summary, result=result)
-            publish(staging, Path(out))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with paused_gc():
+        claim_records = read_claims(claims)
+        cases = (read_disputes(disputes, config) if disputes is not None
+                 else load_store_disputes(store, system_name, config))
+        result = classify(claim_records, cases, config, day)
+        sums = totals(result)
+        summary = {"run_id": run_id, "system": system_name, **summarise(result, sums)}
+        staging = build_outputs(result, Path(out), sums)
+        try:
+            with store.engine.begin() as conn:
+                _record(conn, run_id=run_id, system=system_name, actor=actor, started=started,
+                        inputs=inputs, summary=summary, result=result)
+                publish(staging, Path(out))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return RunResult(run_id=run_id, out=Path(out), summary=summary, needs_review=result.needs_review,
                      result=result)
 
