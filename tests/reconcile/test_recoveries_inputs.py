@@ -142,3 +142,34 @@ def test_config_section_is_validated():
         RecoveriesConfig.from_section({"open_statuses": ["10", "30"]})
     with pytest.raises(ConfigError, match="dispute_team must be 1 to 20 characters"):
         RecoveriesConfig.from_section({"dispute_team": "x" * 21})
+
+
+def test_a_plain_csv_export_reads_column_wise_and_round_trips(tmp_path, monkeypatch):
+    from sapbridge.reconcile.recoveries import inputs
+    from sapbridge.reconcile.recoveries.synthetic import generate, write_files
+
+    data = generate(disputes=300, claims=60, seed=4)
+    _claims, disputes = write_files(data, tmp_path)
+
+    def row_by_row(*_args):
+        raise AssertionError("the plain file should not need the row-by-row reader")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(inputs, "_dispute", row_by_row)
+        assert read_disputes(disputes, RecoveriesConfig()) == data.disputes
+    monkeypatch.setattr(inputs, "_plain_disputes", lambda *_args: None)
+    assert read_disputes(disputes, RecoveriesConfig()) == data.disputes
+
+
+def test_values_the_fast_path_leaves_alone_are_read_row_by_row(tmp_path):
+    path = write(tmp_path, CASES
+                 + "700001,1000,100001,10,PA1,\"5.000,00\",\"1.234,50\",,,,eur,1,05.01.2026,\n"
+                 + "700002,1000,100001,30,PA1,5000,100,0,0,0,EUR,2, 2026-01-05 ,20260201\n",
+                 name="cases.csv")
+    first, second = read_disputes(path, RecoveriesConfig())
+    assert first.disputed_amount == Decimal("1234.50")
+    assert first.original_amount == Decimal("5000.00")
+    assert first.currency == "EUR"
+    assert first.created_on == date(2026, 1, 5)
+    assert second.created_on == date(2026, 1, 5)
+    assert second.closed_on == date(2026, 2, 1)
