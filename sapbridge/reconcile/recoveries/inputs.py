@@ -84,6 +84,8 @@ class _Rows:
         self.columns = columns
         self.required = required
         self.names: list[str] = []
+        self.text_only = path.suffix.lower() not in {".xlsx", ".xlsm"}
+        """True for CSV: every value is a string (XLSX cells may be numbers or dates)."""
 
     def fail(self, problem: str, row: int | None = None) -> InputError:
         return InputError(problem, path=str(self.path), row=row)
@@ -124,7 +126,8 @@ class _Rows:
         pick, width = itemgetter(*indices), max(indices) + 1
         seen_data = False
         for number, cells in enumerate(raw, start=2):
-            if _blank(cells):
+            first = cells[0] if cells else None
+            if not (first.__class__ is str and first.strip()) and _blank(cells):
                 continue
             seen_data = True
             if len(cells) < width:
@@ -312,7 +315,7 @@ def read_disputes(path: str | Path, config: RecoveriesConfig) -> list[Dispute]:
     """Dispute cases of a CSV or XLSX file with :data:`DISPUTE_COLUMNS`."""
     rows = _Rows(Path(path), DISPUTE_COLUMNS, _DISPUTE_REQUIRED)
     numbers, table = rows.column_table()
-    fast = _plain_disputes(table, config)
+    fast = _plain_disputes(table, config) if rows.text_only else None
     if fast is not None:
         return fast
     seen: dict[str, int] = {}
@@ -332,15 +335,13 @@ class _NotPlain(Exception):
 
 
 def _plain_disputes(table: dict[str, list[Any]], config: RecoveriesConfig) -> list[Dispute] | None:
-    """The cases, read a column at a time, if every value is plain text that needs no care.
+    """The cases of a CSV, read a column at a time, if every value is plain and needs no care.
 
-    A CSV export of a million cases reads three times faster this way. Anything unusual (an
+    A CSV export of a million cases reads about twice as fast this way. Anything unusual (an
     empty required value, ``1.234,50``, a date not in ISO form, an unknown status, a duplicate
-    case, cells from XLSX that are not text) returns None, and the row-by-row reader, which
-    gives the same values and names the row of any error, reads the file instead.
+    case) returns None, and the row-by-row reader, which gives the same values and names the
+    row of any error, reads the file instead.
     """
-    if not all(value.__class__ is str for values in table.values() for value in values):
-        return None
     try:
         case_ids = _plain_texts(table["case_id"], limit=_CASE_ID_MAX)
         if len(set(case_ids)) != len(case_ids):
