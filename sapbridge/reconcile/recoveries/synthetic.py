@@ -207,12 +207,13 @@ def generate(*, disputes: int, claims: int, seed: int = 1, as_of: date = AS_OF,
              config: RecoveriesConfig | None = None) -> SyntheticData:
     """About ``claims`` claims (planted per :data:`MIX`) against ``disputes`` cases.
 
+    Cases spread over one customer per 200 cases (at least 20), each trading in one currency.
     Cases beyond those the claims need are background: any reason, open or closed, up to 500
     days old; the open post-audit ones older than the window are the unclaimed cases to report.
     """
     settings = config or RecoveriesConfig()
     rng = random.Random(seed)
-    builder = _Builder(rng, as_of, customers=max(20, disputes // 25))
+    builder = _Builder(rng, as_of, customers=max(20, disputes // 200))
     kinds = list(MIX)
     weights = list(MIX.values())
     while len(builder.data.claims) < claims:
