@@ -72,8 +72,7 @@ def naive_classify(claims: Sequence[Claim], disputes: Sequence[Dispute]) -> Reco
     classifier = _NaiveClassifier(disputes, CONFIG, AS_OF)
     for claim in sorted(claims, key=lambda c: (c.claim_date, c.claim_id)):
         classifier.claim(claim)
-    for case in disputes:
-        classifier.unclaimed(case)
+    classifier.unclaimed(disputes)
     return RecoveriesResult(as_of=AS_OF, claim_count=len(claims), dispute_count=len(disputes),
                             rows=classifier.rows)
 

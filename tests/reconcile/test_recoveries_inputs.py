@@ -173,3 +173,20 @@ def test_values_the_fast_path_leaves_alone_are_read_row_by_row(tmp_path):
     assert first.created_on == date(2026, 1, 5)
     assert second.created_on == date(2026, 1, 5)
     assert second.closed_on == date(2026, 2, 1)
+
+
+def test_a_plain_claims_csv_reads_column_wise_and_round_trips(tmp_path, monkeypatch):
+    from sapbridge.reconcile.recoveries import inputs
+    from sapbridge.reconcile.recoveries.synthetic import generate, write_files
+
+    data = generate(disputes=300, claims=80, seed=6)
+    claims, _disputes = write_files(data, tmp_path)
+
+    def row_by_row(*_args):
+        raise AssertionError("the plain file should not need the row-by-row reader")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(inputs, "_add_claim_line", row_by_row)
+        assert read_claims(claims) == data.claims
+    monkeypatch.setattr(inputs, "_plain_claims", lambda *_args: None)
+    assert read_claims(claims) == data.claims

@@ -18,7 +18,7 @@ import gc
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sapbridge.money import ZERO
@@ -70,15 +70,30 @@ class _Index:
 
     def __init__(self, disputes: Sequence[Dispute]) -> None:
         self.disputes = disputes
-        self.by_reference: dict[str, list[int]] = {}
+        self.first_by_reference: dict[str, int] = {}
+        self.more_by_reference: dict[str, list[int]] = {}
         self.by_account: dict[tuple[str, str], list[int]] = {}
         self._sorted: dict[tuple[str, str], tuple[list[Decimal], list[int]]] = {}
-        by_reference, by_account = self.by_reference, self.by_account
+        first, more, by_account = self.first_by_reference, self.more_by_reference, self.by_account
         for position, case in enumerate(disputes):
             reference = fast_normalise(case.invoice_reference)
-            if reference:
-                by_reference.setdefault(reference, []).append(position)
-            by_account.setdefault((case.customer, case.currency), []).append(position)
+            if reference in first:
+                more.setdefault(reference, []).append(position)
+            elif reference:
+                first[reference] = position
+            account = (case.customer, case.currency)
+            positions = by_account.get(account)
+            if positions is None:
+                by_account[account] = [position]
+            else:
+                positions.append(position)
+
+    def by_reference(self, reference: str) -> list[int]:
+        """Positions of the cases with this normalised invoice reference."""
+        position = self.first_by_reference.get(reference)
+        if position is None:
+            return []
+        return [position, *self.more_by_reference.get(reference, ())]
 
     def by_amount(self, customer: str, currency: str) -> tuple[list[Decimal], list[int]]:
         """A customer's cases in one currency, sorted by deduction amount (cached)."""
@@ -114,7 +129,7 @@ class _Classifier:
     def match(self, claim: Claim) -> tuple[Dispute | None, str]:
         disputes = self.index.disputes
         for reference in claim.references:
-            candidates = [disputes[p] for p in self.index.by_reference.get(reference, ())
+            candidates = [disputes[p] for p in self.index.by_reference(reference)
                           if disputes[p].customer == claim.customer
                           and disputes[p].currency == claim.currency]
             if candidates:
@@ -203,18 +218,20 @@ class _Classifier:
             return "recovered_open_dispute", f"Close case {case.case_id} with the recovered {recovered}"
         return "recovered_closed", f"None: recovered {recovered} and case {case.case_id} is closed"
 
-    def unclaimed(self, case: Dispute) -> None:
-        if (case.closed or case.case_id in self.claimed_by or case.created_on is None
-                or case.reason.upper() not in self.config.post_audit_reasons):
-            return
-        age = (self.as_of - case.created_on).days
-        if age <= self.config.window_days:
-            return
-        open_amount = (case.disputed_amount - case.paid_amount - case.credited_amount
-                       - case.written_off_amount)
-        action = (f"Raise a recovery claim for case {case.case_id} ({case.reason}, {age} days old, "
-                  f"{open_amount} {case.currency} open)")
-        self.row("dispute_without_claim", action, None, case)
+    def unclaimed(self, disputes: Sequence[Dispute]) -> None:
+        """Rows for open post-audit cases older than the window that no claim matched."""
+        cutoff = self.as_of - timedelta(days=self.config.window_days)
+        reasons, claimed = self.config.post_audit_reasons, self.claimed_by
+        for case in [case for case in disputes
+                     if not case.closed and case.created_on is not None and case.created_on < cutoff
+                     and case.reason.upper() in reasons and case.case_id not in claimed]:
+            assert case.created_on is not None
+            age = (self.as_of - case.created_on).days
+            open_amount = (case.disputed_amount - case.paid_amount - case.credited_amount
+                           - case.written_off_amount)
+            action = (f"Raise a recovery claim for case {case.case_id} ({case.reason}, {age} days "
+                      f"old, {open_amount} {case.currency} open)")
+            self.row("dispute_without_claim", action, None, case)
 
 
 def _refund(claim: Claim) -> str:
@@ -235,8 +252,7 @@ def classify(claims: Sequence[Claim], disputes: Sequence[Dispute], config: Recov
         classifier = _Classifier(disputes, config, as_of)
         for claim in sorted(claims, key=lambda c: (c.claim_date, c.claim_id)):
             classifier.claim(claim)
-        for case in disputes:
-            classifier.unclaimed(case)
+        classifier.unclaimed(disputes)
     owners = {category: classifier.owner_names[side] for category, side in OWNERS.items()}
     return RecoveriesResult(as_of=as_of, claim_count=len(claims), dispute_count=len(disputes),
                             rows=classifier.rows, owners=owners)
