@@ -263,3 +263,10 @@ def test_classify_leaves_garbage_collection_as_it_found_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_amount_match_uses_the_tolerance_of_the_case_not_of_the_claim():
+    # 0.5 % of the case (5.0251) accepts 5.02; 0.5 % of the claim (5.00) would not.
+    row = classified([claim(reference="", amount="1000.00")], [case(amount="1005.02")])["C1"]
+    assert row.category == "open_claim"
+    assert row.note == "matched by customer and amount (no reference matched)"

@@ -138,6 +138,8 @@ def test_config_section_is_validated():
         RecoveriesConfig.from_section({"windw_days": 3})
     with pytest.raises(ConfigError, match="tolerance_amount: not an amount"):
         RecoveriesConfig.from_section({"tolerance_amount": "lots"})
+    with pytest.raises(ConfigError, match="tolerance_percent must be between 0 and 50"):
+        RecoveriesConfig.from_section({"tolerance_percent": "60"})
     with pytest.raises(ConfigError, match="both open and closed: 30"):
         RecoveriesConfig.from_section({"open_statuses": ["10", "30"]})
     with pytest.raises(ConfigError, match="dispute_team must be 1 to 20 characters"):

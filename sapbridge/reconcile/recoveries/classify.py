@@ -144,7 +144,9 @@ class _Classifier:
         amounts, positions = self.index.by_amount(claim.customer, claim.currency)
         if not amounts:
             return None, ""
-        slack = self.config.tolerance(claim.amount)
+        # A case's tolerance grows with its own amount, so a case up to twice the claim's
+        # tolerance above it may still agree (exact for tolerance_percent up to 50).
+        slack = 2 * self.config.tolerance(claim.amount)
         low = bisect_left(amounts, claim.amount - slack)
         high = bisect_right(amounts, claim.amount + slack)
         found = [self.index.disputes[p] for p in positions[low:high]]

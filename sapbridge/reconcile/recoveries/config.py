@@ -71,8 +71,9 @@ class RecoveriesConfig:
         """Refuse settings that cannot work (negative window or tolerance, overlapping statuses)."""
         if self.window_days < 0:
             raise ConfigError("[recoveries] window_days must not be negative")
-        if self.tolerance_amount < 0 or self.tolerance_percent < 0:
-            raise ConfigError("[recoveries] tolerances must not be negative")
+        if self.tolerance_amount < 0 or not 0 <= self.tolerance_percent <= 50:
+            raise ConfigError("[recoveries] tolerance_amount must not be negative and "
+                              "tolerance_percent must be between 0 and 50")
         overlap = self.open_statuses & self.closed_statuses
         if overlap:
             raise ConfigError(f"[recoveries] statuses both open and closed: {', '.join(sorted(overlap))}")
