@@ -1,4 +1,4 @@
-"""Reading claims (CSV or XLSX) and dispute cases (a file, or the store's ``disputes`` table).
+"""Reading claims and dispute cases from CSV or XLSX files.
 
 Every problem is one :class:`~sapbridge.errors.InputError` line naming file, row and problem.
 Rows of the claims file that share a ``claim_id`` are lines of one claim: their amounts add up,
@@ -16,22 +16,19 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
-from sapbridge.errors import InputError, ReconciliationError
+from sapbridge.errors import InputError
 from sapbridge.money import ZERO, D
 from sapbridge.reconcile.recoveries.config import RecoveriesConfig
 from sapbridge.reconcile.recoveries.model import CLAIM_STATUSES, Claim, ClaimStatus, Dispute
 from sapbridge.reconcile.references import extract_candidates, normalise_reference
-from sapbridge.store import Store
-from sapbridge.store.schema import disputes as disputes_table
 from sapbridge.tabular import _parse_date, _parse_money, _raw_rows
 
 __all__ = [
     "CLAIM_COLUMNS",
     "DISPUTE_COLUMNS",
+    "case_closed",
     "claim_references",
-    "load_store_disputes",
+    "known_statuses",
     "normalise_customer",
     "read_claims",
     "read_disputes",
@@ -345,7 +342,7 @@ def _add_claim_line(rows: _Rows, number: int, raw: dict[str, Any],
     lines.reason = lines.reason or _text(raw.get("reason", ""))
 
 
-def _case_closed(status: str, config: RecoveriesConfig) -> bool | None:
+def case_closed(status: str, config: RecoveriesConfig) -> bool | None:
     """True for a closed status, False for an open one, None for one the config does not know."""
     code = status.strip().upper()
     if code in config.closed_statuses:
@@ -355,7 +352,8 @@ def _case_closed(status: str, config: RecoveriesConfig) -> bool | None:
     return None
 
 
-def _known_statuses(config: RecoveriesConfig) -> str:
+def known_statuses(config: RecoveriesConfig) -> str:
+    """The configured case statuses, for error messages."""
     return ", ".join(sorted(config.open_statuses | config.closed_statuses))
 
 
@@ -395,7 +393,7 @@ def _plain_disputes(table: dict[str, list[Any]], config: RecoveriesConfig) -> li
         if len(set(case_ids)) != len(case_ids):
             return None
         statuses = [value.strip() for value in table["status"]]
-        closed = _plain_lookup(statuses, lambda status: _case_closed(status, config))
+        closed = _plain_lookup(statuses, lambda status: case_closed(status, config))
         customers = _plain_lookup(_plain_texts(table["customer"], limit=80), normalise_customer)
         currencies = _plain_lookup(table["currency"], _plain_currency)
         money = {name: _plain_amounts(table[name], required=name == "disputed_amount")
@@ -456,9 +454,9 @@ def _plain_dates(values: list[str]) -> list[date | None]:
 def _dispute(rows: _Rows, number: int, raw: dict[str, Any], case_id: str,
              config: RecoveriesConfig) -> Dispute:
     status = _text(raw["status"])
-    closed = _case_closed(status, config)
+    closed = case_closed(status, config)
     if closed is None:
-        raise rows.fail(f"unknown status {status!r} (known: {_known_statuses(config)})", number)
+        raise rows.fail(f"unknown status {status!r} (known: {known_statuses(config)})", number)
     customer = normalise_customer(_required_text(rows, number, "customer", raw["customer"], 80))
     get = raw.get
     return Dispute(
@@ -472,38 +470,3 @@ def _dispute(rows: _Rows, number: int, raw: dict[str, Any], case_id: str,
         _date(rows, number, "created_on", get("created_on", "")),
         _date(rows, number, "closed_on", get("closed_on", "")),
     )
-
-
-def load_store_disputes(store: Store, system: str, config: RecoveriesConfig) -> list[Dispute]:
-    """The dispute cases sync wrote for ``system``; a case SAP no longer returns counts as closed."""
-    table = disputes_table
-    query = select(
-        table.c.case_id, table.c.company_code, table.c.customer, table.c.case_status, table.c.reason,
-        table.c.original_amount, table.c.disputed_amount, table.c.paid_amount, table.c.credited_amount,
-        table.c.written_off_amount, table.c.currency, table.c.invoice_reference, table.c.created_on,
-        table.c.closed_on, table.c.status,
-    ).where(table.c.system == system).order_by(table.c.case_id)
-    result: list[Dispute] = []
-    with store.engine.connect() as conn:
-        for row in conn.execute(query):
-            status = row.case_status or ""
-            closed = _case_closed(status, config)
-            if closed is None:
-                raise ReconciliationError(
-                    f"store table disputes, system {system}, case {row.case_id}: unknown case status "
-                    f"{status!r} (known: {_known_statuses(config)}; set [recoveries] open_statuses "
-                    f"and closed_statuses)")
-            result.append(Dispute(
-                case_id=row.case_id, company_code=row.company_code or "",
-                customer=row.customer or "", closed=closed or row.status == "cleared",
-                case_status=status, reason=row.reason or "",
-                original_amount=row.original_amount or ZERO, disputed_amount=row.disputed_amount or ZERO,
-                paid_amount=row.paid_amount or ZERO, credited_amount=row.credited_amount or ZERO,
-                written_off_amount=row.written_off_amount or ZERO, currency=row.currency or "",
-                invoice_reference=row.invoice_reference or "", created_on=row.created_on,
-                closed_on=row.closed_on,
-            ))
-    if not result:
-        raise ReconciliationError(f"no dispute cases for system {system} in the store; run "
-                                  f"'sapbridge sync disputes --system {system}' first")
-    return result

@@ -21,9 +21,10 @@ from sqlalchemy.engine import Connection
 from sapbridge.config import Settings
 from sapbridge.reconcile.recoveries.classify import classify, paused_gc
 from sapbridge.reconcile.recoveries.config import RecoveriesConfig
-from sapbridge.reconcile.recoveries.inputs import load_store_disputes, read_claims, read_disputes
+from sapbridge.reconcile.recoveries.inputs import read_claims, read_disputes
 from sapbridge.reconcile.recoveries.model import RecoveriesResult
 from sapbridge.reconcile.recoveries.outputs import build_outputs, publish, summarise, totals
+from sapbridge.reconcile.recoveries.stored import load_store_disputes
 from sapbridge.reconcile.tables import reconcile_runs, recovery_claims
 from sapbridge.store import Store
 
