@@ -190,3 +190,19 @@ def test_cli_reads_the_recoveries_config_section(tmp_path, capsys, synthetic):
     rows = read_table(Path(tmp_path / "o" / "open_claim.csv"), [Column("owner")])
     owners_in_files = {r["owner"] for r in rows}
     assert owners_in_files == {"PRGX"}
+
+
+def test_an_unknown_case_status_in_the_store_names_the_case(sqlite_store, tmp_path):
+    from sqlalchemy import update
+
+    from sapbridge.store.schema import disputes
+
+    settings = load_settings(None)
+    sync_system(settings, sqlite_store, system="demo", objects=["disputes"], run_id=str(uuid.uuid4()),
+                actor="tester")
+    with sqlite_store.engine.begin() as conn:
+        conn.execute(update(disputes).where(disputes.c.case_id == "000000700002").values(case_status="99"))
+    with pytest.raises(Exception, match=r"store table disputes, system demo, case 000000700002: unknown "
+                                        r"case status '99' \(known: 10, 20, 30, CLOSED, OPEN; set"):
+        run_recoveries(sqlite_store, settings, system="demo", claims=SAMPLE, out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
