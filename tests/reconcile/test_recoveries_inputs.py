@@ -192,3 +192,12 @@ def test_a_plain_claims_csv_reads_column_wise_and_round_trips(tmp_path, monkeypa
         assert read_claims(claims) == data.claims
     monkeypatch.setattr(inputs, "_plain_claims", lambda *_args: None)
     assert read_claims(claims) == data.claims
+
+
+@pytest.mark.parametrize("amount", ["NaN", "Infinity", "-inf", "sNaN"])
+def test_non_finite_amounts_in_a_plain_file_are_refused_with_their_row(tmp_path, amount):
+    path = write(tmp_path, CASES + "700001,1000,100001,10,PA1,5000,500,0,0,0,EUR,1,2026-01-05,\n"
+                 + f"700002,1000,100001,10,PA1,5000,{amount},0,0,0,EUR,2,2026-01-05,\n", name="cases.csv")
+    with pytest.raises(InputError) as caught:
+        read_disputes(path, RecoveriesConfig())
+    assert str(caught.value) == f"{path}, row 3: disputed_amount: not an amount: {amount!r}"

@@ -435,15 +435,16 @@ def _plain_amounts(values: list[str], *, required: bool) -> list[Decimal]:
         raise _NotPlain
     try:
         amounts = [Decimal(value) if value else ZERO for value in values]
+        finite = sum(amounts, ZERO).is_finite()  # a NaN or an infinity makes the sum one too
     except InvalidOperation:
         raise _NotPlain from None
-    if not all(amount.is_finite() for amount in amounts):
+    if not finite:
         raise _NotPlain
     return amounts
 
 
 def _plain_dates(values: list[str]) -> list[date | None]:
-    if not all(len(value) in (0, 10) for value in values):
+    if not set(map(len, values)) <= {0, 10}:
         raise _NotPlain
     try:
         return [date.fromisoformat(value) if value else None for value in values]
