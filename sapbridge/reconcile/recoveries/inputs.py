@@ -74,7 +74,7 @@ def claim_references(text: str) -> tuple[str, ...]:
 
 
 class _Rows:
-    """Rows of a CSV or XLSX file as ``(row number, {column: raw value})``; row 1 is the header."""
+    """The data rows of a CSV or XLSX file, with their row numbers (row 1 is the header)."""
 
     def __init__(self, path: Path, columns: Sequence[str], required: Sequence[str]) -> None:
         self.path = path
@@ -86,10 +86,6 @@ class _Rows:
 
     def fail(self, problem: str, row: int | None = None) -> InputError:
         return InputError(problem, path=str(self.path), row=row)
-
-    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        for number, values in self.tuples():
-            yield number, dict(zip(self.names, values, strict=True))
 
     def tuples(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
         """Rows as tuples of the present columns, in :attr:`names` order."""
