@@ -201,3 +201,29 @@ def test_non_finite_amounts_in_a_plain_file_are_refused_with_their_row(tmp_path,
     with pytest.raises(InputError) as caught:
         read_disputes(path, RecoveriesConfig())
     assert str(caught.value) == f"{path}, row 3: disputed_amount: not an amount: {amount!r}"
+
+
+def test_rows_with_extra_cells_blank_lines_and_short_rows_are_read(tmp_path):
+    path = write(tmp_path, "claim_id,customer,claim_date,amount,currency,status,note\n"
+                 + "PA-1,1,2026-01-01,10,EUR,claimed,a,b,c\n"
+                 + " ,,\n"
+                 + "PA-2,1,2026-01-02,20,EUR,claimed\n")
+    first, second = read_claims(path)
+    assert (first.claim_id, first.amount, first.references) == ("PA-1", Decimal("10"), ())
+    assert (second.claim_id, second.claim_date) == ("PA-2", date(2026, 1, 2))
+
+
+def test_a_file_that_is_not_utf8_is_one_line(tmp_path):
+    path = tmp_path / "claims.csv"
+    path.write_bytes(HEADER.encode() + "PA-1,1,2026-01-01,R\xe9f,10,EUR,claimed,,,\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"claims.csv: unreadable: 'utf-8' codec can't decode"):
+        read_claims(path)
+
+
+def test_rows_running_on_past_the_header_do_not_shift_columns(tmp_path):
+    path = write(tmp_path, "claim_id,customer,claim_date,amount,currency,status\n"
+                 + "PA-1,1,2026-01-01,10,EUR,claimed,extra\n"
+                 + "PA-2,2,2026-01-02,20,USD,rejected\n")
+    first, second = read_claims(path)
+    assert (first.customer, first.amount, first.currency) == ("0000000001", Decimal("10"), "EUR")
+    assert (second.customer, second.amount, second.status) == ("0000000002", Decimal("20"), "rejected")

@@ -8,7 +8,7 @@ and they must agree on customer and currency.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -87,47 +87,52 @@ class _Rows:
     def fail(self, problem: str, row: int | None = None) -> InputError:
         return InputError(problem, path=str(self.path), row=row)
 
-    def tuples(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        """Rows as tuples of the present columns, in :attr:`names` order."""
-        raw = _raw_rows(self.path)
-        try:
-            yield from self._records(raw)
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise self.fail(f"unreadable: {exc}") from None
-
     def column_table(self) -> tuple[list[int], dict[str, list[Any]]]:
         """Row numbers, and the values of each present column (absent ones are all empty)."""
-        numbers: list[int] = []
-        values: list[tuple[Any, ...]] = []
-        for number, row in self.tuples():
-            numbers.append(number)
-            values.append(row)
-        table = dict(zip(self.names, map(list, zip(*values, strict=True)), strict=True))
+        raw = _raw_rows(self.path)
+        try:
+            header = next(raw, None)
+            if header is None:
+                raise self.fail("empty file (no header row)")
+            indices = self._header(header)
+            rows = list(raw)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise self.fail(f"unreadable: {exc}") from None
+        if self._rectangular(rows, max(indices) + 1):
+            numbers = list(range(2, len(rows) + 2))
+        else:
+            numbers, rows = self._tidy(rows, max(indices) + 1)
+        if not rows:
+            raise self.fail("no data rows")
+        columns = list(zip(*rows, strict=False))  # rows may run on past the last column we read
         blank = [""] * len(numbers)
+        table = {name: list(columns[index]) for name, index in zip(self.names, indices, strict=True)}
         return numbers, {name: table.get(name, blank) for name in self.columns}
 
-    def _records(self, raw: Iterator[list[Any]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        header = next(raw, None)
-        if header is None:
-            raise self.fail("empty file (no header row)")
+    def _header(self, header: list[Any]) -> list[int]:
         positions = {str(name).strip().lower(): i for i, name in enumerate(header)}
         missing = [name for name in self.required if name not in positions]
         if missing:
             raise self.fail(f"missing column(s): {', '.join(missing)}", row=1)
         self.names = [name for name in self.columns if name in positions]
-        indices = [positions[name] for name in self.names]
-        pick, width = itemgetter(*indices), max(indices) + 1
-        seen_data = False
-        for number, cells in enumerate(raw, start=2):
-            first = cells[0] if cells else None
-            if not (first.__class__ is str and first.strip()) and _blank(cells):
+        return [positions[name] for name in self.names]
+
+    def _rectangular(self, rows: list[list[Any]], width: int) -> bool:
+        """True when every row is wide enough and none is blank (checked without a Python loop)."""
+        if not rows or not self.text_only or min(map(len, rows)) < width:
+            return False
+        return all(map(str.strip, map(itemgetter(0), rows)))
+
+    def _tidy(self, rows: list[list[Any]], width: int) -> tuple[list[int], list[list[Any]]]:
+        """Rows without the blank ones, padded to ``width``, with their row numbers."""
+        numbers: list[int] = []
+        kept: list[list[Any]] = []
+        for number, cells in enumerate(rows, start=2):
+            if _blank(cells):
                 continue
-            seen_data = True
-            if len(cells) < width:
-                cells = [*cells, *([""] * (width - len(cells)))]
-            yield number, pick(cells)
-        if not seen_data:
-            raise self.fail("no data rows")
+            numbers.append(number)
+            kept.append(cells if len(cells) >= width else [*cells, *([""] * (width - len(cells)))])
+        return numbers, kept
 
 
 def _blank(cells: Sequence[Any]) -> bool:
