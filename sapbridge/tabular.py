@@ -219,10 +219,10 @@ def write_xlsx(target: str | Path, sheets: dict[str, SheetSpec], *,
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"
         money = [i for i, name in enumerate(header) if money_columns(name)]
-        for row in rows:
+        for number, row in enumerate(rows, start=2):
             sheet.append([_xlsx_value(v) for v in row])
             for i in money:
-                sheet.cell(row=sheet.max_row, column=i + 1).number_format = MONEY_FORMAT
+                sheet.cell(row=number, column=i + 1).number_format = MONEY_FORMAT
     with atomic_path(target) as temp:
         buffer = io.BytesIO()
         workbook.save(buffer)

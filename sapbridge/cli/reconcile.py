@@ -10,6 +10,7 @@ __all__ = ["COMMANDS", "SUBCOMMAND_MODULES"]
 
 SUBCOMMAND_MODULES: list[str] = [
     "sapbridge.cli.reconcile_cash",
+    "sapbridge.cli.reconcile_recoveries",
 ]
 """Modules whose ``SUBCOMMANDS`` join the ``reconcile`` group."""
 
