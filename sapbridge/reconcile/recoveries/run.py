@@ -56,10 +56,11 @@ def run_recoveries(store: Store, settings: Settings, *, system: str, claims: Pat
     Writes a CSV per category and ``recoveries.xlsx`` to ``out`` and records the run; on any
     error nothing is written and nothing recorded.
     """
-    system_name = settings.system(system).name
+    system_config = settings.system(system)
+    system_name = system_config.name
     config = RecoveriesConfig.from_section(settings.section("recoveries"))
     started = datetime.now(UTC)
-    day = as_of or started.date()
+    day = as_of or system_config.rfc_key_date() or started.date()  # a replay system's day is fixed
     run_id = str(uuid.uuid4())
     inputs = {"claims": str(claims), "disputes": str(disputes) if disputes else "store",
               "as_of": day.isoformat(), "config": config.as_dict()}
