@@ -32,6 +32,7 @@ A ``sap`` path may name an expanded navigation property: ``"to_CrdtMBusinessPart
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -286,10 +287,15 @@ def _compile_row_builder(fields: Sequence[FieldSpec], *, sqlite: bool, source: s
 Column = Callable[[Sequence[Mapping[str, Any]]], list[Any]]
 
 
-def _plain_text(value: Any) -> str | None:
-    if value.__class__ is str:
-        return value.strip() or None
-    return convert.to_str(value)
+_CANONICAL_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?").fullmatch
+"""Text that ``str(Decimal(text))`` returns unchanged, so it can be stored as it came."""
+
+
+def _decimal_text(value: Any) -> str | None:
+    if value.__class__ is str and _CANONICAL_DECIMAL(value):
+        return str(value)
+    amount = convert.to_decimal(value)
+    return None if amount is None else str(amount)
 
 
 @lru_cache(maxsize=65536)
@@ -300,8 +306,14 @@ def _date_text(value: str) -> Any:
 def _column_builder(spec: FieldSpec, *, sqlite: bool) -> Column:
     """One field's values for a page of raw rows, in storage form when ``sqlite``."""
     key = spec.sap
+    to_str = convert.to_str
     if spec.convert == "str" and "/" not in key:
-        return lambda raws: [None if (v := r.get(key)) is None else _plain_text(v) for r in raws]
+        return lambda raws: [(v.strip() or None) if (v := r.get(key)).__class__ is str else to_str(v)
+                             for r in raws]
+    plain_amount = spec.convert == "amount" and not spec.sign and not (spec.internal and spec.currency)
+    if (spec.convert == "decimal" or plain_amount) and "/" not in key:
+        to_decimal = _decimal_text if sqlite else convert.to_decimal
+        return lambda raws: [to_decimal(r.get(key)) for r in raws]
     if spec.convert == "alpha" and "/" not in key:
         alpha = lru_cache(maxsize=65536)(convert.alpha(spec.width))
         return lambda raws: [None if (v := r.get(key)) is None else alpha(v) for r in raws]
