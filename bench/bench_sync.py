@@ -151,6 +151,32 @@ def child_hot_path(fixtures: Path, page_size: int, limit: int) -> dict[str, Any]
     return {"rows": rows, "seconds": time.perf_counter() - started, "peak_mb": peak_mb()}
 
 
+def child_write(fixtures: Path, page_size: int, db: Path) -> dict[str, Any]:
+    """The store's share alone: only the bulk upserts of the already mapped pages are timed."""
+    from sapbridge.connect import open_odata
+    from sapbridge.store import open_store
+    from sapbridge.store.schema import open_items
+    from sapbridge.sync.sources import ODataSource
+    from sapbridge.sync.writer import DatasetWriter
+
+    _settings, system = bench_settings(fixtures, page_size)
+    mapping = load_mapping(ROOT / "mappings" / "open_items.toml")
+    assert mapping.odata is not None
+    store = open_store(f"sqlite:///{db}")
+    source = ODataSource(open_odata(system), mapping.odata, page_size=page_size)
+    rows, seconds = 0, 0.0
+    with store.engine.begin() as conn:
+        writer = DatasetWriter(conn, open_items, mapping.columns(mapping.odata), system="demo",
+                               run_id="bench", now=datetime.now(UTC))
+        build = mapping.batch_builder(mapping.odata, sqlite=writer.sqlite)
+        for batch in source.batches("1000", None):
+            mapped = build(batch)
+            started = time.perf_counter()
+            rows += writer.upsert(mapped)
+            seconds += time.perf_counter() - started
+    return {"rows": rows, "seconds": seconds, "peak_mb": peak_mb()}
+
+
 def child_pyodata(fixtures: Path, page_size: int, limit: int) -> dict[str, Any]:
     from sapbridge.connect import open_odata
     from sapbridge.odata.baseline import read_with_pyodata_entities
@@ -183,6 +209,7 @@ def main() -> None:
             "sync": lambda: child_sync(Path(fixtures), int(page_size), Path(extra)),
             "hot": lambda: child_hot_path(Path(fixtures), int(page_size), int(extra)),
             "pyodata": lambda: child_pyodata(Path(fixtures), int(page_size), int(extra)),
+            "write": lambda: child_write(Path(fixtures), int(page_size), Path(extra)),
         }
         print(json.dumps(handlers[kind]()))
         return
@@ -195,14 +222,16 @@ def main() -> None:
         record(small, small_rows, args.page_size)
         full = run_child("sync", str(large), str(args.page_size), str(Path(work) / "large.db"))
         tenth = run_child("sync", str(small), str(args.page_size), str(Path(work) / "small.db"))
+        write = run_child("write", str(large), str(args.page_size), str(Path(work) / "write.db"))
         hot = run_child("hot", str(large), str(args.page_size), str(args.baseline_rows))
         base = run_child("pyodata", str(large), str(args.page_size), str(args.baseline_rows))
     rate = {name: r["rows"] / r["seconds"] for name, r in
-            {"full": full, "tenth": tenth, "hot": hot, "pyodata": base}.items()}
+            {"full": full, "tenth": tenth, "write": write, "hot": hot, "pyodata": base}.items()}
     print(f"{'measure':<44}{'rows':>11}{'seconds':>10}{'rows/s':>12}{'peak MB':>10}")
     for label, result, key in [
         ("sync end to end (replay -> SQLite)", full, "full"),
         ("sync end to end, a tenth of the rows", tenth, "tenth"),
+        ("store upserts alone (SQLite's share)", write, "write"),
         ("decode + map only (our hot path)", hot, "hot"),
         ("pyodata per-entity objects (baseline)", base, "pyodata"),
     ]:
