@@ -99,17 +99,13 @@ def _money(amount: Decimal, currency: str) -> Decimal:
 
 
 def _headline(report: KpiReport) -> str:
-    dso = {(r.company_code, r.currency): r for r in report.dso}
-    reserve = {(r.company_code, r.currency): r.total for r in report.reserves}
     rows = []
-    for row in report.aging:
-        key = (row.company_code, row.currency)
-        d = dso[key]
+    for row, d, reserve in report.headline():
         rows.append([row.company_code, row.currency, _money(row.total, row.currency),
                      ratio(row.past_due_percent, 2), ratio(d.dso_simple),
                      ratio(d.countback.days if d.countback else None), ratio(d.best_possible_dso),
                      ratio(d.average_days_delinquent), ratio(d.cei_percent, 2),
-                     _money(reserve[key], row.currency)])
+                     _money(reserve, row.currency)])
     return _table(["company code", "currency", "AR", "past due %", "DSO", "countback DSO", "best DSO",
                    "ADD", "CEI %", "bad-debt reserve"], rows)
 

@@ -98,6 +98,13 @@ class KpiReport:
         """Names of the aging buckets."""
         return bucket_labels(self.config.aging_edges)
 
+    def headline(self) -> list[tuple[AgingRow, DsoRow, Decimal]]:
+        """Per company code and currency: its aging, its DSO figures and its bad-debt reserve."""
+        dso = {(r.company_code, r.currency): r for r in self.dso}
+        reserve = {(r.company_code, r.currency): r.total for r in self.reserves}
+        return [(row, dso[(row.company_code, row.currency)], reserve[(row.company_code, row.currency)])
+                for row in self.aging]
+
 
 def latest_per_report_date(history: Sequence[SnapshotRow]) -> list[SnapshotRow]:
     """The newest stored run for each report date, company code and currency, by report date."""
@@ -170,12 +177,9 @@ def _text(value: Decimal | None, places: int = 1) -> str | None:
 
 
 def _receivables(report: KpiReport) -> list[dict[str, Any]]:
-    dso = {(r.company_code, r.currency): r for r in report.dso}
-    reserve = {(r.company_code, r.currency): r.total for r in report.reserves}
     result = []
-    for row in report.aging:
+    for row, figures, reserve in report.headline():
         cur = row.currency
-        figures = dso[(row.company_code, cur)]
         result.append({
             "company_code": row.company_code, "currency": cur,
             "ar_total": _money(row.total, cur), "past_due": _money(row.past_due, cur),
@@ -189,7 +193,7 @@ def _receivables(report: KpiReport) -> list[dict[str, Any]]:
             "best_possible_dso": _text(figures.best_possible_dso),
             "average_days_delinquent": _text(figures.average_days_delinquent),
             "cei_percent": _text(figures.cei_percent, 2),
-            "bad_debt_reserve": _money(reserve[(row.company_code, cur)], cur),
+            "bad_debt_reserve": _money(reserve, cur),
         })
     return result
 

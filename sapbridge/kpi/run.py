@@ -73,19 +73,15 @@ def _read_inputs(conn: Connection, system: str, codes: list[str], as_of: date, c
 
 
 def _snapshot_rows(report: KpiReport) -> list[dict[str, Any]]:
-    dso = {(r.company_code, r.currency): r for r in report.dso}
-    reserve = {(r.company_code, r.currency): r.total for r in report.reserves}
     rows = []
-    for row in report.aging:
-        key = (row.company_code, row.currency)
-        d = dso[key]
+    for row, d, reserve in report.headline():
         rows.append({
             "run_at": report.generated_at, "system": report.system, "as_of": report.as_of,
             "company_code": row.company_code, "currency": row.currency, "ar_total": row.total,
             "past_due": row.past_due, "past_due_percent": row.past_due_percent,
             "dso_simple": d.dso_simple, "dso_countback": d.countback.days if d.countback else None,
             "best_possible_dso": d.best_possible_dso, "average_days_delinquent": d.average_days_delinquent,
-            "cei_percent": d.cei_percent, "reserve": reserve[key],
+            "cei_percent": d.cei_percent, "reserve": reserve,
         })
     return rows
 

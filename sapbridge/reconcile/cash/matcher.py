@@ -8,12 +8,11 @@ an ``unapplied`` exception.
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from datetime import date
 
+from sapbridge.reconcile.bulk import no_cyclic_gc
 from sapbridge.reconcile.cash.book import Book, PaymentState, payment_minor
 from sapbridge.reconcile.cash.config import CashConfig
 from sapbridge.reconcile.cash.index import ItemIndex
@@ -22,7 +21,7 @@ from sapbridge.reconcile.cash.payer import PayerDirectory
 from sapbridge.reconcile.cash.rules import RULE_FUNCTIONS
 from sapbridge.reconcile.references import extract_candidates, strip_amounts
 
-__all__ = ["match_payments", "no_cyclic_gc"]
+__all__ = ["match_payments"]
 
 
 _DIGIT_GAP = re.compile(r"(?<=\d) (?=\d)")
@@ -53,22 +52,6 @@ def _states(ordered: list[Payment], candidates: list[list[str]], index: ItemInde
             directory: PayerDirectory) -> list[PaymentState]:
     return [PaymentState(p, payment_minor(p), directory.identify(p), _references(p, found, index))
             for p, found in zip(ordered, candidates, strict=True)]
-
-
-@contextmanager
-def no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a run builds millions of acyclic records.
-
-    Repeated full collections over a growing heap make reading and matching a million open items
-    superlinear; nothing here creates reference cycles, so collection can wait until the end.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _leftovers(book: Book, states: list[PaymentState]) -> None:

@@ -15,9 +15,10 @@ from sapbridge.audit import log as audit
 from sapbridge.bankfiles import read_payments
 from sapbridge.bankfiles.payment import normalise_account
 from sapbridge.config import Settings
+from sapbridge.reconcile.bulk import no_cyclic_gc
 from sapbridge.reconcile.cash.config import load_config
 from sapbridge.reconcile.cash.inputs import load_customers, load_habits, load_open_items
-from sapbridge.reconcile.cash.matcher import match_payments, no_cyclic_gc
+from sapbridge.reconcile.cash.matcher import match_payments
 from sapbridge.reconcile.cash.model import CashResult, Payment
 from sapbridge.reconcile.cash.outputs import summarise, write_outputs
 from sapbridge.reconcile.cash.payer import normalise_name

@@ -14,19 +14,18 @@ cases; a customer's cases are sorted by amount once, when a claim first needs th
 
 from __future__ import annotations
 
-import gc
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
 from sapbridge.money import ZERO
+from sapbridge.reconcile.bulk import no_cyclic_gc
 from sapbridge.reconcile.recoveries.config import RecoveriesConfig
 from sapbridge.reconcile.recoveries.model import Category, Claim, Dispute, RecoveriesResult, ResultRow
 from sapbridge.reconcile.references import normalise_reference
 
-__all__ = ["OWNERS", "classify", "fast_normalise", "paused_gc"]
+__all__ = ["OWNERS", "classify", "fast_normalise"]
 
 OWNERS: dict[Category, str] = {
     "recovered_closed": "recovery_provider",
@@ -40,22 +39,6 @@ OWNERS: dict[Category, str] = {
     "rejected_claim": "dispute_team",
 }
 """Which side acts on each category: the dispute team or the recovery provider."""
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Cyclic garbage collection off while a run builds millions of records, then as it was.
-
-    The records hold no reference cycles, but every collection would walk all of them again;
-    at a million cases that cost a third of the run.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def fast_normalise(reference: str) -> str:
@@ -250,7 +233,7 @@ def classify(claims: Sequence[Claim], disputes: Sequence[Dispute], config: Recov
     proposed action. Claims are taken oldest first (then by id), so of two claims on one
     deduction the later is the duplicate.
     """
-    with paused_gc():
+    with no_cyclic_gc():
         classifier = _Classifier(disputes, config, as_of)
         for claim in sorted(claims, key=lambda c: (c.claim_date, c.claim_id)):
             classifier.claim(claim)

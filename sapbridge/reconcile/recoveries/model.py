@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 from sapbridge.money import ZERO
 
@@ -41,17 +41,7 @@ Category = Literal[
     "open_claim",
     "rejected_claim",
 ]
-CATEGORIES: tuple[Category, ...] = (
-    "recovered_closed",
-    "recovered_open_dispute",
-    "recovered_after_writeoff",
-    "amount_mismatch",
-    "duplicate_claim",
-    "claim_without_dispute",
-    "dispute_without_claim",
-    "open_claim",
-    "rejected_claim",
-)
+CATEGORIES: tuple[Category, ...] = get_args(Category)
 """Every category, in report order."""
 
 NEEDS_REVIEW: frozenset[Category] = frozenset(CATEGORIES) - {"recovered_closed", "open_claim"}

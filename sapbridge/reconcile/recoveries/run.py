@@ -20,7 +20,8 @@ from sqlalchemy.engine import Connection
 
 from sapbridge.audit import log as audit
 from sapbridge.config import Settings
-from sapbridge.reconcile.recoveries.classify import classify, paused_gc
+from sapbridge.reconcile.bulk import no_cyclic_gc
+from sapbridge.reconcile.recoveries.classify import classify
 from sapbridge.reconcile.recoveries.config import RecoveriesConfig
 from sapbridge.reconcile.recoveries.inputs import read_claims, read_disputes
 from sapbridge.reconcile.recoveries.model import RecoveriesResult
@@ -64,7 +65,7 @@ def run_recoveries(store: Store, settings: Settings, *, system: str, claims: Pat
     run_id = str(uuid.uuid4())
     inputs = {"claims": str(claims), "disputes": str(disputes) if disputes else "store",
               "as_of": day.isoformat(), "config": config.as_dict()}
-    with paused_gc():
+    with no_cyclic_gc():
         claim_records = read_claims(claims)
         cases = (read_disputes(disputes, config) if disputes is not None
                  else load_store_disputes(store, system_name, config))
