@@ -9,7 +9,7 @@ import click
 from sapbridge.bankfiles import FORMATS
 from sapbridge.cli.context import AppContext
 from sapbridge.cli.output import echo_json, print_table
-from sapbridge.reconcile.cash import confirm_matches, run_cash
+from sapbridge.reconcile.cash import confirm_matches, load_config, run_cash
 
 __all__ = ["SUBCOMMANDS", "cash", "cash_confirm"]
 
@@ -66,7 +66,7 @@ def cash(payments: Path, fmt: str | None, out: Path, system: str | None, open_it
 @click.option("--system", help="System the matches belong to (default: demo).")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 def cash_confirm(matches: Path, system: str | None, as_json: bool) -> None:
-    """Remember who paid for whom from approved matches, so the next run knows the payer.
+    """Remember who paid for whom, and how customers write references, from approved matches.
 
     \b
     Example:
@@ -74,8 +74,10 @@ def cash_confirm(matches: Path, system: str | None, as_json: bool) -> None:
     """
     app = _app()
     name = app.settings.system(system).name
-    outcome = confirm_matches(app.store, system=name, matches=matches, actor=app.actor)
-    summary = {"rows": outcome.rows, "found": outcome.found, "habits_learned": outcome.habits_learned}
+    min_length = load_config(app.settings.section("cash")).reference_min_length
+    outcome = confirm_matches(app.store, system=name, matches=matches, actor=app.actor, min_length=min_length)
+    summary = {"rows": outcome.rows, "found": outcome.found, "habits_learned": outcome.habits_learned,
+               "reference_habits_learned": outcome.reference_habits_learned}
     if as_json:
         echo_json(summary)
         return

@@ -7,6 +7,7 @@ proposes the same money twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ from sapbridge.reconcile.cash.model import (
     PayerInfo,
     Payment,
 )
+from sapbridge.reconcile.cash.reference_habits import ReferenceHabit
 
 __all__ = ["Book", "PaymentState"]
 
@@ -40,10 +42,14 @@ class PaymentState:
 class Book:
     """Collects the run's outcome and keeps :attr:`ItemIndex.remaining` current."""
 
-    def __init__(self, index: ItemIndex, config: CashConfig) -> None:
+    def __init__(self, index: ItemIndex, config: CashConfig,
+                 reference_habits: Iterable[ReferenceHabit] = ()) -> None:
         self.index = index
         self.config = config
         self.result = CashResult()
+        self.reference_habits: dict[str, list[ReferenceHabit]] = {}
+        for habit in sorted(reference_habits, key=lambda h: -h.confirmations):
+            self.reference_habits.setdefault(habit.customer, []).append(habit)
 
     def tolerance(self, state: PaymentState, amount_minor: int | None = None) -> int:
         """Accepted difference in minor units for this payment."""

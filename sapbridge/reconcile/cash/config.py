@@ -3,7 +3,7 @@
 Example::
 
     [cash]
-    rules = ["many_to_one", "reference", "exact_amount", "combination", "amount_only"]
+    rules = ["many_to_one", "reference", "reference_habit", "exact_amount", "combination", "amount_only"]
     auto_threshold = "0.90"        # confidence at or above which a match is auto-applied
     max_combination_items = 4      # one payment for at most this many items
     max_combination_candidates = 20  # oldest untouched items of the customer searched
@@ -32,7 +32,7 @@ from sapbridge.money import D, to_minor_units
 
 __all__ = ["RULES", "CashConfig", "Tolerance", "load_config"]
 
-RULES = ("many_to_one", "reference", "exact_amount", "combination", "amount_only")
+RULES = ("many_to_one", "reference", "reference_habit", "exact_amount", "combination", "amount_only")
 """Every rule the matcher knows, in the default order."""
 
 _KEYS = {"rules", "auto_threshold", "max_combination_items", "max_combination_candidates",

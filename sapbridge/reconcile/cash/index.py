@@ -6,6 +6,7 @@ fast; :attr:`ItemIndex.remaining` is what is still open while payments are being
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,9 +15,15 @@ from decimal import Decimal
 
 from sapbridge.money import currency_decimals, to_minor_units
 from sapbridge.reconcile.cash.model import OpenItem
-from sapbridge.reconcile.references import OCR_TO_DIGIT, PREFIXES, normalise_reference
+from sapbridge.reconcile.references import (
+    OCR_TO_DIGIT,
+    PREFIXES,
+    extract_candidates,
+    normalise_reference,
+    strip_amounts,
+)
 
-__all__ = ["ItemIndex", "from_minor", "index_key", "minor_units"]
+__all__ = ["ItemIndex", "from_minor", "index_key", "minor_units", "remittance_candidates"]
 
 _FAR = date.max
 
@@ -39,6 +46,22 @@ def index_key(value: str | None) -> str:
         return value
     translated = value[:letters].translate(OCR_TO_DIGIT) + digits
     return (translated.lstrip("0") or "0") if translated.isdigit() else translated
+
+
+_DIGIT_GAP = re.compile(r"(?<=\d) (?=\d)")
+
+
+def remittance_candidates(text: str, min_length: int) -> list[str]:
+    """References in a remittance text, also with digit groups split by single spaces joined
+    (``9000 2063``): the keys the reference rule looks up."""
+    if not text:
+        return []
+    text = strip_amounts(text)
+    found = extract_candidates(text, min_length=min_length)
+    if _DIGIT_GAP.search(text):
+        joined = _DIGIT_GAP.sub("", text)
+        found += [c for c in extract_candidates(joined, min_length=min_length) if c not in found]
+    return found
 
 
 def minor_units(amount: Decimal, currency: str) -> int:

@@ -15,12 +15,13 @@ from sqlalchemy import select
 from sapbridge.bankfiles.payment import check_currency, normalise_account
 from sapbridge.errors import InputError
 from sapbridge.reconcile.cash.model import CustomerRecord, Habit, OpenItem
-from sapbridge.reconcile.cash.tables import cash_habits
+from sapbridge.reconcile.cash.reference_habits import ReferenceHabit
+from sapbridge.reconcile.cash.tables import cash_habits, cash_reference_habits
 from sapbridge.store import Store
 from sapbridge.store.schema import customer_bank_accounts, customers, open_items
 from sapbridge.tabular import Column, read_table
 
-__all__ = ["OPEN_ITEM_COLUMNS", "load_customers", "load_habits", "load_open_items"]
+__all__ = ["OPEN_ITEM_COLUMNS", "load_customers", "load_habits", "load_open_items", "load_reference_habits"]
 
 OPEN_ITEM_COLUMNS = (
     Column("company_code"), Column("customer"), Column("fiscal_year"), Column("document"),
@@ -151,3 +152,15 @@ def load_habits(store: Store | None, system: str) -> list[Habit]:
         rows = conn.execute(select(h.kind, h.key, h.customer, h.confirmations).where(h.system == system)
                             .order_by(h.confirmations.desc()))
         return [Habit(r.kind, r.key, r.customer, r.confirmations) for r in rows]
+
+
+def load_reference_habits(store: Store | None, system: str) -> list[ReferenceHabit]:
+    """Confirmed reference habits of ``system`` (none without a store)."""
+    if store is None:
+        return []
+    h = cash_reference_habits.c
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(h.customer, h.field, h.pattern, h.confirmations)
+                            .where(h.system == system)
+                            .order_by(h.customer, h.confirmations.desc(), h.field, h.pattern))
+        return [ReferenceHabit(r.customer, r.field, r.pattern, r.confirmations) for r in rows]

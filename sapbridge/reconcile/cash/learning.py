@@ -1,17 +1,28 @@
 """Learning from confirmed matches: a person approves a matches/suggestions file, we remember
-which payer account and name paid for which customer (``cash_habits``)."""
+which payer account and name paid for which customer (``cash_habits``) and how the customer wrote
+the reference of the item it paid, when the reference rule could not read it
+(``cash_reference_habits``, see :mod:`reference_habits`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sapbridge.errors import InputError
-from sapbridge.reconcile.cash.tables import cash_habits, cash_proposals
+from sapbridge.reconcile.cash.config import CashConfig
+from sapbridge.reconcile.cash.model import OpenItem
+from sapbridge.reconcile.cash.reference_habits import explain
+from sapbridge.reconcile.cash.tables import (
+    cash_habits,
+    cash_proposal_texts,
+    cash_proposals,
+    cash_reference_habits,
+)
 from sapbridge.store import Store
 from sapbridge.tabular import Column, read_table
 
@@ -21,24 +32,58 @@ _COLUMNS = (Column("payment_id"), Column("company_code"), Column("fiscal_year"),
             Column("item"))
 
 
+_DEFAULT_MIN_LENGTH = CashConfig().reference_min_length
+
+
 @dataclass(frozen=True, slots=True)
 class ConfirmResult:
-    """How many confirmed rows were found in earlier runs and how many habits were learned."""
+    """How many confirmed rows were found in earlier runs and how many habits were learned
+    (payer habits; reference habits)."""
 
     rows: int
     found: int
     habits_learned: int
+    reference_habits_learned: int = 0
 
 
-def _proposal(conn: object, system: str, row: dict[str, str]) -> tuple[str, str, str] | None:
+def _proposal(conn: object, system: str, row: dict[str, str]) -> tuple[str, str, str, str] | None:
     p = cash_proposals.c
-    query = (select(p.customer, p.payer_account, p.payer_name)
+    query = (select(p.customer, p.payer_account, p.payer_name, p.run_id)
              .where(and_(p.system == system, p.payment_id == row["payment_id"],
                          p.company_code == row["company_code"], p.fiscal_year == row["fiscal_year"],
                          p.document == row["document"], p.item == row["item"]))
              .order_by(p.created_at.desc()).limit(1))
     found = conn.execute(query).first()  # type: ignore[attr-defined]
-    return (found.customer, found.payer_account, found.payer_name) if found else None
+    return (found.customer, found.payer_account, found.payer_name, found.run_id) if found else None
+
+
+def _proposal_text(conn: object, run_id: str, row: dict[str, str]) -> tuple[str, OpenItem] | None:
+    """The remittance text and the item (reference fields only) a run proposed, if recorded."""
+    t = cash_proposal_texts.c
+    found = conn.execute(select(cash_proposal_texts).where(and_(  # type: ignore[attr-defined]
+        t.run_id == run_id, t.payment_id == row["payment_id"], t.company_code == row["company_code"],
+        t.fiscal_year == row["fiscal_year"], t.document == row["document"], t.item == row["item"]))).first()
+    if found is None:
+        return None
+    item = OpenItem(found.company_code, found.item_customer, found.fiscal_year, found.document, found.item,
+                    found.reference, found.assignment, None, None, Decimal(0), "",
+                    found.billing_document)
+    return found.remittance, item
+
+
+def _learn_reference(conn: object, store: Store, system: str, customer: str, habit: tuple[str, str],
+                     actor: str) -> None:
+    now = datetime.now(UTC)
+    h = cash_reference_habits.c
+    field, pattern = habit
+    where = and_(h.system == system, h.customer == customer, h.field == field, h.pattern == pattern)
+    changed = conn.execute(update(cash_reference_habits).where(where).values(  # type: ignore[attr-defined]
+        confirmations=h.confirmations + 1, last_confirmed_at=now, last_confirmed_by=actor))
+    if changed.rowcount == 0:
+        dialect = postgresql if store.dialect == "postgresql" else sqlite
+        conn.execute(dialect.insert(cash_reference_habits).values(  # type: ignore[attr-defined]
+            system=system, customer=customer, field=field, pattern=pattern, confirmations=1,
+            last_confirmed_at=now, last_confirmed_by=actor).on_conflict_do_nothing())
 
 
 def _learn(conn: object, store: Store, system: str, kind: str, key: str, customer: str, actor: str) -> None:
@@ -54,10 +99,17 @@ def _learn(conn: object, store: Store, system: str, kind: str, key: str, custome
             last_confirmed_at=now, last_confirmed_by=actor).on_conflict_do_nothing())
 
 
-def confirm_matches(store: Store, *, system: str, matches: Path, actor: str) -> ConfirmResult:
-    """Remember payer habits from an approved matches or suggestions CSV of an earlier run."""
+def confirm_matches(store: Store, *, system: str, matches: Path, actor: str,
+                    min_length: int = _DEFAULT_MIN_LENGTH) -> ConfirmResult:
+    """Remember payer and reference habits from an approved matches or suggestions CSV of an
+    earlier run. ``min_length``: the ``[cash] reference_min_length`` the reference rule uses (a
+    match that rule can read teaches no reference habit).
+
+    A payer habit counts once per file; a reference habit once per confirmed payment.
+    """
     rows = read_table(matches, _COLUMNS)
     learned: set[tuple[str, str, str]] = set()
+    references: set[tuple[str, str, str, str]] = set()
     found = 0
     with store.engine.begin() as conn:
         for number, row in enumerate(rows, start=2):
@@ -66,9 +118,14 @@ def confirm_matches(store: Store, *, system: str, matches: Path, actor: str) -> 
                 raise InputError(f"payment {row['payment_id']} / item {row['document']} was not proposed "
                                  f"by any cash run of system {system}", path=str(matches), row=number)
             found += 1
-            customer, account, name = proposal
+            customer, account, name, run_id = proposal
             for kind, key in (("account", account), ("name", name)):
                 if key and customer and (kind, key, customer) not in learned:
                     _learn(conn, store, system, kind, key, customer, actor)
                     learned.add((kind, key, customer))
-    return ConfirmResult(len(rows), found, len(learned))
+            text = _proposal_text(conn, run_id, row)
+            habit = explain(text[0], text[1], min_length) if text else None
+            if text and habit and (row["payment_id"], text[1].customer, *habit) not in references:
+                _learn_reference(conn, store, system, text[1].customer, habit, actor)
+                references.add((row["payment_id"], text[1].customer, *habit))
+    return ConfirmResult(len(rows), found, len(learned), len({r[1:] for r in references}))

@@ -8,35 +8,19 @@ an ``unapplied`` exception.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
 from sapbridge.reconcile.bulk import no_cyclic_gc
 from sapbridge.reconcile.cash.book import Book, PaymentState, payment_minor
 from sapbridge.reconcile.cash.config import CashConfig
-from sapbridge.reconcile.cash.index import ItemIndex
+from sapbridge.reconcile.cash.index import ItemIndex, remittance_candidates
 from sapbridge.reconcile.cash.model import CashResult, CustomerRecord, Habit, OpenItem, Payment
 from sapbridge.reconcile.cash.payer import PayerDirectory
+from sapbridge.reconcile.cash.reference_habits import ReferenceHabit
 from sapbridge.reconcile.cash.rules import RULE_FUNCTIONS
-from sapbridge.reconcile.references import extract_candidates, strip_amounts
 
 __all__ = ["match_payments"]
-
-
-_DIGIT_GAP = re.compile(r"(?<=\d) (?=\d)")
-
-
-def _candidates(text: str, min_length: int) -> list[str]:
-    """References in the text, also with digit groups split by single spaces joined (``9000 2063``)."""
-    if not text:
-        return []
-    text = strip_amounts(text)
-    found = extract_candidates(text, min_length=min_length)
-    if _DIGIT_GAP.search(text):
-        joined = _DIGIT_GAP.sub("", text)
-        found += [c for c in extract_candidates(joined, min_length=min_length) if c not in found]
-    return found
 
 
 def _references(payment: Payment, candidates: list[str], index: ItemIndex) -> list[int]:
@@ -69,16 +53,23 @@ def _leftovers(book: Book, states: list[PaymentState]) -> None:
 
 def match_payments(payments: Sequence[Payment], open_items: Sequence[OpenItem],
                    customers: Iterable[CustomerRecord], config: CashConfig,
-                   habits: Iterable[Habit]) -> CashResult:
-    """Apply ``payments`` to ``open_items`` by the rules of ``config``; nothing is written anywhere."""
+                   habits: Iterable[Habit | ReferenceHabit]) -> CashResult:
+    """Apply ``payments`` to ``open_items`` by the rules of ``config``; nothing is written anywhere.
+
+    ``habits``: confirmed payer habits (:class:`Habit`) and reference habits
+    (:class:`ReferenceHabit`), in any mix.
+    """
+    habit_list = list(habits)
+    payer_habits = [h for h in habit_list if isinstance(h, Habit)]
+    reference_habits = [h for h in habit_list if isinstance(h, ReferenceHabit)]
     with no_cyclic_gc():
         ordered = sorted(payments, key=lambda p: (p.value_date or date.min, p.payment_id))
-        candidates = [_candidates(p.remittance, config.reference_min_length) for p in ordered]
+        candidates = [remittance_candidates(p.remittance, config.reference_min_length) for p in ordered]
         wanted = {c for found in candidates for c in found}
         index = ItemIndex.build(open_items, config.reference_min_length, wanted=wanted)
         known = {customer for _, customer in index.by_customer}
-        directory = PayerDirectory(customers, habits, known, config.name_threshold)
-        book = Book(index, config)
+        directory = PayerDirectory(customers, payer_habits, known, config.name_threshold)
+        book = Book(index, config, reference_habits)
         states = _states(ordered, candidates, index, directory)
         for rule in config.rules:
             RULE_FUNCTIONS[rule](book, [s for s in states if not s.done])

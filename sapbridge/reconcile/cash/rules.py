@@ -2,8 +2,9 @@
 
 A rule either settles a payment (match, suggestion and/or exception) or leaves it for the next
 rule. Each match names its rule: ``reference``, ``reference_subset``, ``reference_partial``,
-``reference_combination``, ``many_to_one``, ``exact_amount``, ``combination``, ``amount_only``,
-``reference_other_customer``. Amounts never cross currencies: every lookup is keyed by currency.
+``reference_combination``, ``reference_habit``, ``many_to_one``, ``exact_amount``, ``combination``,
+``amount_only``, ``reference_other_customer``. Amounts never cross currencies: every lookup is
+keyed by currency.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sapbridge.reconcile.cash.book import Book, PaymentState
 from sapbridge.reconcile.cash.combos import find_combinations, find_subset
 from sapbridge.reconcile.cash.index import from_minor
 from sapbridge.reconcile.cash.model import PayerInfo
+from sapbridge.reconcile.cash.reference_habits import habit_confidence, habit_hits
 
 __all__ = ["RULE_FUNCTIONS"]
 
@@ -190,6 +192,31 @@ def _over(book: Book, state: PaymentState, group: list[int], total: int, agrees:
                    f"of customer {customer}", f"paid more than {book.documents(group)}")
 
 
+def reference_habit(book: Book, states: list[PaymentState]) -> None:
+    """Items of the identified customer named the way that customer was confirmed to write them
+    (its PO number, the last digits, its own prefix); settled only when the amount fits."""
+    index = book.index
+    for state in states:
+        if state.done or state.payer is None:
+            continue
+        habits = book.reference_habits.get(state.payer.customer)
+        if not habits:
+            continue
+        open_positions = [p for p in index.customer_items(state.payment.currency, state.payer.customer)
+                          if index.remaining[p] != 0]
+        hits, confirmations = habit_hits(state.payment.remittance, habits, index.items, open_positions)
+        if not hits:
+            continue
+        confidence = min(habit_confidence(confirmations), state.payer.strength)
+        amounts = [index.remaining[p] for p in hits]
+        if abs(sum(amounts) - state.minor) <= book.tolerance(state):
+            book.clear(state, hits, "reference_habit", confidence)
+            continue
+        subsets = find_subset(amounts, state.minor, book.tolerance(state))
+        if len(subsets) == 1:
+            book.clear(state, [hits[i] for i in subsets[0]], "reference_habit", confidence)
+
+
 def exact_amount(book: Book, states: list[PaymentState]) -> None:
     """One untouched item of the identified customer with exactly the payment amount."""
     index = book.index
@@ -249,6 +276,7 @@ def amount_only(book: Book, states: list[PaymentState]) -> None:
 RULE_FUNCTIONS: dict[str, Callable[[Book, list[PaymentState]], None]] = {
     "many_to_one": many_to_one,
     "reference": reference,
+    "reference_habit": reference_habit,
     "exact_amount": exact_amount,
     "combination": combination,
     "amount_only": amount_only,

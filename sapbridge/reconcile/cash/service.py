@@ -17,12 +17,18 @@ from sapbridge.bankfiles.payment import normalise_account
 from sapbridge.config import Settings
 from sapbridge.reconcile.bulk import no_cyclic_gc
 from sapbridge.reconcile.cash.config import load_config
-from sapbridge.reconcile.cash.inputs import load_customers, load_habits, load_open_items
+from sapbridge.reconcile.cash.inputs import (
+    load_customers,
+    load_habits,
+    load_open_items,
+    load_reference_habits,
+)
 from sapbridge.reconcile.cash.matcher import match_payments
-from sapbridge.reconcile.cash.model import CashResult, Payment
+from sapbridge.reconcile.cash.model import CashResult, Habit, ItemKey, OpenItem, Payment
 from sapbridge.reconcile.cash.outputs import summarise, write_outputs
 from sapbridge.reconcile.cash.payer import normalise_name
-from sapbridge.reconcile.cash.tables import cash_proposals
+from sapbridge.reconcile.cash.reference_habits import ReferenceHabit
+from sapbridge.reconcile.cash.tables import cash_proposal_texts, cash_proposals
 from sapbridge.reconcile.tables import reconcile_runs
 from sapbridge.store import Store
 
@@ -47,8 +53,30 @@ def _start_run(store: Store, run_id: str, system: str, actor: str, inputs: dict[
             inputs=json.dumps(inputs, sort_keys=True)))
 
 
+def _proposed_items(items: list[OpenItem], result: CashResult) -> dict[ItemKey, OpenItem]:
+    """The open items some match or suggestion names (one cheap pass, even over a million items)."""
+    keys = {a.key for a in result.matches + result.suggestions}
+    documents = {key[2] for key in keys}
+    return {i.key: i for i in items if i.document in documents and i.key in keys}
+
+
+def _texts(rows: list[dict[str, Any]], payments: dict[str, Payment],
+           items: dict[ItemKey, OpenItem]) -> list[dict[str, Any]]:
+    """What a reference habit is learned from, per proposal: remittance text and item fields."""
+    texts = []
+    for row in rows:
+        item = items[(row["company_code"], row["fiscal_year"], row["document"], row["item"])]
+        texts.append({
+            "run_id": row["run_id"], "payment_id": row["payment_id"], "company_code": row["company_code"],
+            "fiscal_year": row["fiscal_year"], "document": row["document"], "item": row["item"],
+            "item_customer": item.customer, "remittance": payments[row["payment_id"]].remittance or "",
+            "reference": item.reference[:40], "assignment": item.assignment[:40],
+            "billing_document": item.billing_document[:40]})
+    return texts
+
+
 def _finish_run(store: Store, run_id: str, system: str, actor: str, payments: list[Payment],
-                result: CashResult, summary: dict[str, Any]) -> None:
+                items: list[OpenItem], result: CashResult, summary: dict[str, Any]) -> None:
     by_id = {p.payment_id: p for p in payments}
     now = datetime.now(UTC)
     rows = [{
@@ -63,6 +91,7 @@ def _finish_run(store: Store, run_id: str, system: str, actor: str, payments: li
     with store.engine.begin() as conn:
         if unique:
             conn.execute(insert(cash_proposals), unique)
+            conn.execute(insert(cash_proposal_texts), _texts(unique, by_id, _proposed_items(items, result)))
         conn.execute(update(reconcile_runs).where(reconcile_runs.c.run_id == run_id).values(
             finished_at=now, summary=json.dumps(summary, sort_keys=True)))
         audit.record(conn, action="reconcile_cash", actor=actor, run_id=run_id, detail=summary)
@@ -74,15 +103,17 @@ def run_cash(store: Store, settings: Settings, *, system: str, payments: Path, o
     """Match a bank file's payments to open items and write matches, suggestions and exceptions.
 
     Open items and customers come from ``open_items``/``customers`` files when given, else from
-    the store's ``system``. Learned habits always come from the store. The run is recorded in
-    ``reconcile_runs`` (kind ``cash``) and its proposals in ``cash_proposals``.
+    the store's ``system``. Learned payer and reference habits always come from the store. The
+    run is recorded in ``reconcile_runs`` (kind ``cash``) and its proposals in ``cash_proposals``
+    (with their remittance texts in ``cash_proposal_texts``, for ``cash-confirm`` to learn from).
     """
     config = load_config(settings.section("cash"))
     with no_cyclic_gc():
         paid = read_payments(Path(payments), fmt)
         items = load_open_items(store, system, open_items)
         people = load_customers(store, system, customers)
-        habits = load_habits(store, system)
+        habits: list[Habit | ReferenceHabit] = [*load_habits(store, system),
+                                                *load_reference_habits(store, system)]
         run_id = str(uuid.uuid4())
         inputs = {"payments": str(payments), "format": fmt, "open_items": str(open_items or "store"),
                   "customers": str(customers or "store"), "out": str(out)}
@@ -90,5 +121,5 @@ def run_cash(store: Store, settings: Settings, *, system: str, payments: Path, o
         result = match_payments(paid, items, people, config, habits)
         summary = {"run_id": run_id, "system": system, **summarise(paid, result)}
         files = write_outputs(Path(out), result, summary)
-        _finish_run(store, run_id, system, actor, paid, result, summary)
+        _finish_run(store, run_id, system, actor, paid, items, result, summary)
     return CashRunResult(run_id, summary, int(summary["needs_review"]), files, result)
