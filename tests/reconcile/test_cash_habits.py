@@ -149,17 +149,34 @@ def test_habit_never_crosses_currencies_or_customers():
     assert suggestions == [("P2", "0090000045", "exact_amount")]
 
 
-def test_habit_needs_the_amount_to_fit_and_settles_several_named_items():
+def test_habit_settles_several_named_items_and_their_unique_subset():
     habit = ReferenceHabit(ACME, "assignment", "digits", 1)
     items = [_item("0090000051", "100.00", assignment="PO-4711", due=1),
              _item("0090000052", "40.00", assignment="PO-4712", due=2),
              _item("0090000053", "60.00", assignment="PO-4713", due=3),
-             _item("0090000054", "100.00", assignment="PO-4714", due=4)]
+             _item("0090000054", "100.00", assignment="PO-4714", due=4),
+             _item("0090000055", "25.00", assignment="PO-4715", due=5)]
     matches, suggestions = _match([_payment("P1", "100.00", "PO 4712 PO 4713"),
-                                   _payment("P2", "55.00", "PO 4714")], items, [habit])
+                                   _payment("P2", "25.00", "PO 4714, PO 4715")], items, [habit])
     assert matches == [("P1", "0090000052", "40.00", "EUR", "reference_habit", "0.92"),
-                       ("P1", "0090000053", "60.00", "EUR", "reference_habit", "0.92")]
-    assert suggestions == []  # P2 names PO 4714 but pays 55.00 of 100.00: left to the other rules
+                       ("P1", "0090000053", "60.00", "EUR", "reference_habit", "0.92"),
+                       ("P2", "0090000055", "25.00", "EUR", "reference_habit", "0.92")]
+    assert suggestions == []
+
+
+def test_habit_short_and_over_payments_are_applied_like_a_reference():
+    habit = ReferenceHabit(ACME, "assignment", "digits", 1)
+    items = [_item("0090000061", "100.00", assignment="PO-4761", due=1),
+             _item("0090000062", "100.00", assignment="PO-4762", due=2),
+             _item("0090000063", "100.00", assignment="PO-4763", due=3)]
+    customers = [CustomerRecord(ACME, "Acme Retail GmbH")]
+    result = match_payments([_payment("P1", "70.00", "PO 4762"), _payment("P2", "130.00", "PO 4763")],
+                            items, customers, CashConfig(), [habit])
+    assert [(a.payment_id, a.document, str(a.applied_amount), a.rule, str(a.confidence))
+            for a in result.matches] == [("P1", "0090000062", "70.00", "reference_habit", "0.92"),
+                                         ("P2", "0090000063", "100.00", "reference_habit", "0.92")]
+    assert [(e.payment_id, e.category, str(e.difference)) for e in result.exceptions] == [
+        ("P1", "short_pay", "30.00"), ("P2", "over_pay", "30.00")]
 
 
 def test_own_prefix_habit_is_learned_and_applied():

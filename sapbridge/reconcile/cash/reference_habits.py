@@ -19,7 +19,8 @@ habits to a remittance text. Both are pure.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -27,7 +28,8 @@ from sapbridge.reconcile.cash.index import index_key, remittance_candidates
 from sapbridge.reconcile.cash.model import OpenItem
 from sapbridge.reconcile.references import strip_amounts
 
-__all__ = ["FIELDS", "MIN_DIGITS", "ReferenceHabit", "explain", "habit_confidence", "habit_hits"]
+__all__ = ["FIELDS", "MIN_DIGITS", "ReferenceHabit", "explain", "habit_confidence", "habit_hits",
+           "learn_habits"]
 
 FIELDS = ("reference", "document", "assignment", "billing_document")
 """Open-item fields a customer may quote, in the order :func:`explain` tries them."""
@@ -105,7 +107,11 @@ def _affix(word: str, key: str) -> str | None:
 
 
 def _patterns(words: list[str], value: str) -> list[str]:
-    """Patterns under which ``words`` name ``value``, most general first."""
+    """Patterns under which ``words`` name ``value``, most general first.
+
+    The last digits only count when the word before them is not the rest of the number: ``00900
+    04263`` is our document split in two, not a habit of quoting five digits.
+    """
     found: list[str] = []
     significant = _significant(value)
     if len(significant) >= MIN_DIGITS and any(_significant(w) == significant for w in words):
@@ -114,8 +120,9 @@ def _patterns(words: list[str], value: str) -> list[str]:
     if key:
         found += [p for p in (_affix(w, key) for w in words) if p][:1]
     digits = _digits(value)
-    found += [f"last:{len(w)}" for w in words
-              if w.isdigit() and MIN_DIGITS <= len(w) < len(digits) and digits.endswith(w)][:1]
+    found += [f"last:{len(w)}" for at, w in enumerate(words)
+              if w.isdigit() and MIN_DIGITS <= len(w) < len(digits) and digits.endswith(w)
+              and not (at and digits.endswith(_digits(words[at - 1]) + w))][:1]
     return found
 
 
@@ -137,6 +144,19 @@ def explain(remittance: str, item: OpenItem, min_length: int) -> tuple[str, str]
         if patterns:
             return field, patterns[0]
     return None
+
+
+def learn_habits(confirmed: Iterable[tuple[str, str, OpenItem]], min_length: int) -> list[ReferenceHabit]:
+    """Reference habits from confirmed (payment_id, remittance, item) rows, counted once per
+    payment: what ``cash-confirm`` stores, without a store (for simulations and benchmarks)."""
+    seen: set[tuple[str, str, str, str]] = set()
+    for payment_id, remittance, item in confirmed:
+        habit = explain(remittance, item, min_length)
+        if habit is not None:
+            seen.add((payment_id, item.customer, *habit))
+    counts = Counter((customer, field, pattern) for _, customer, field, pattern in seen)
+    return [ReferenceHabit(customer, field, pattern, n)
+            for (customer, field, pattern), n in sorted(counts.items())]
 
 
 def habit_hits(text: str, habits: list[ReferenceHabit], items: Sequence[OpenItem],

@@ -141,6 +141,14 @@ def _short(book: Book, state: PaymentState, group: list[int], total: int, agrees
         return
     if _complement(book, state, group, total, agrees):
         return
+    _partial(book, state, group, total, "reference_partial", C("0.93") if agrees else C("0.80"))
+
+
+def _partial(book: Book, state: PaymentState, group: list[int], total: int, rule: str,
+             confidence: Decimal) -> None:
+    """A short payment applied to the named items oldest first; the residual stays open as a
+    short pay (or the whole payment goes to a person when partial application is off)."""
+    remaining = book.index.remaining
     if not book.config.allow_partial:
         book.exception(state, "short_pay", total - state.minor, "apply by hand or open a dispute case",
                        f"paid {from_minor(state.minor, state.payment.currency)} of "
@@ -155,7 +163,7 @@ def _short(book: Book, state: PaymentState, group: list[int], total: int, agrees
         positions.append(position)
         amounts.append(amount)
         left -= amount
-    book.apply(state, positions, amounts, "reference_partial", C("0.93") if agrees else C("0.80"))
+    book.apply(state, positions, amounts, rule, confidence)
     short_items = [p for p in group if remaining[p] > 0]
     book.exception(state, "short_pay", total - state.minor,
                    f"open dispute case (reason: short payment) for {book.documents(short_items)}",
@@ -184,17 +192,22 @@ def _complement(book: Book, state: PaymentState, group: list[int], total: int, a
 def _over(book: Book, state: PaymentState, group: list[int], total: int, agrees: bool) -> None:
     if _complement(book, state, group, total, agrees):
         return
+    _overpaid(book, state, group, total, "reference", C("0.97") if agrees else C("0.90"))
+
+
+def _overpaid(book: Book, state: PaymentState, group: list[int], total: int, rule: str,
+              confidence: Decimal) -> None:
+    """The named items cleared; the excess goes on account of their customer, for a person."""
     extra = state.minor - total
     customer = book.index.items[group[0]].customer
-    book.apply(state, group, [book.index.remaining[p] for p in group], "reference",
-               C("0.97") if agrees else C("0.90"))
+    book.apply(state, group, [book.index.remaining[p] for p in group], rule, confidence)
     book.exception(state, "over_pay", extra, f"post {from_minor(extra, state.payment.currency)} on account "
                    f"of customer {customer}", f"paid more than {book.documents(group)}")
 
 
 def reference_habit(book: Book, states: list[PaymentState]) -> None:
     """Items of the identified customer named the way that customer was confirmed to write them
-    (its PO number, the last digits, its own prefix); settled only when the amount fits."""
+    (its PO number, the last digits, its own prefix), settled by amount like a reference."""
     index = book.index
     for state in states:
         if state.done or state.payer is None:
@@ -207,14 +220,26 @@ def reference_habit(book: Book, states: list[PaymentState]) -> None:
         hits, confirmations = habit_hits(state.payment.remittance, habits, index.items, open_positions)
         if not hits:
             continue
-        confidence = min(habit_confidence(confirmations), state.payer.strength)
-        amounts = [index.remaining[p] for p in hits]
-        if abs(sum(amounts) - state.minor) <= book.tolerance(state):
-            book.clear(state, hits, "reference_habit", confidence)
-            continue
-        subsets = find_subset(amounts, state.minor, book.tolerance(state))
-        if len(subsets) == 1:
-            book.clear(state, [hits[i] for i in subsets[0]], "reference_habit", confidence)
+        _settle_habit(book, state, hits, min(habit_confidence(confirmations), state.payer.strength))
+
+
+def _settle_habit(book: Book, state: PaymentState, hits: list[int], confidence: Decimal) -> None:
+    """Like a reference: cleared when the amount fits, a unique subset, else partial or overpaid
+    (confidence capped as for a reference the payer agrees with)."""
+    amounts = [book.index.remaining[p] for p in hits]
+    total, tol = sum(amounts), book.tolerance(state)
+    if abs(total - state.minor) <= tol:
+        book.clear(state, hits, "reference_habit", confidence)
+        return
+    subsets = find_subset(amounts, state.minor, tol)
+    if len(subsets) == 1:
+        book.clear(state, [hits[i] for i in subsets[0]], "reference_habit", confidence)
+    elif len(subsets) > 1:
+        return
+    elif state.minor < total:
+        _partial(book, state, hits, total, "reference_habit", min(confidence, C("0.93")))
+    else:
+        _overpaid(book, state, hits, total, "reference_habit", min(confidence, C("0.97")))
 
 
 def exact_amount(book: Book, states: list[PaymentState]) -> None:

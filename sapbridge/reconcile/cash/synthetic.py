@@ -11,7 +11,7 @@ tolerance, instalments, duplicates, overpayments, unknown payers, in EUR, USD an
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -19,7 +19,7 @@ from sapbridge.bankfiles.payment import Payment
 from sapbridge.money import quantize
 from sapbridge.reconcile.cash.model import Application, CustomerRecord, ItemKey, OpenItem
 
-__all__ = ["KINDS", "Scenario", "Score", "generate", "score"]
+__all__ = ["KINDS", "Scenario", "Score", "generate", "score", "with_reference_habits"]
 
 AS_OF = date(2026, 11, 20)
 _CURRENCIES = (("1000", "EUR", 0.6), ("2000", "USD", 0.3), ("3000", "JPY", 0.1))
@@ -306,3 +306,28 @@ def generate(*, seed: int = 7, customers: int = 300, items_per_customer: int = 1
         else:
             _single(builder, kind)
     return builder.scenario
+
+
+def with_reference_habits(scenario: Scenario, *, share: float = 0.2, seed: int = 7) -> Scenario:
+    """The scenario with ``share`` of its customers writing references their own way.
+
+    Half of those customers quote their PO (the item's assignment, ``PO 123456``), the other
+    half the last four digits of our document (``Inv 0123``), in every payment of one item they
+    make. Payments, items and truth are otherwise unchanged.
+    """
+    rng = random.Random(seed)
+    habit_of = {c.customer: rng.choice(("po", "last4")) for c in scenario.customers if rng.random() < share}
+    items = {i.key: i for i in scenario.open_items}
+    paid: dict[str, list[OpenItem]] = {}
+    for payment_id, key in scenario.truth:
+        paid.setdefault(payment_id, []).append(items[key])
+    payments = []
+    for payment in scenario.payments:
+        named = paid.get(payment.payment_id, [])
+        habit = habit_of.get(named[0].customer) if len(named) == 1 else None
+        if habit == "po":
+            payment = replace(payment, remittance=f"PO {named[0].assignment.removeprefix('PO')}")
+        elif habit == "last4":
+            payment = replace(payment, remittance=f"Inv {named[0].document[-4:]}")
+        payments.append(payment)
+    return Scenario(payments, scenario.open_items, scenario.customers, scenario.truth, scenario.kinds)
