@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from sapbridge.cli import cli
 from sapbridge.config import load_settings
 from sapbridge.reconcile.cash import CashConfig, confirm_matches, match_payments, run_cash
 from sapbridge.reconcile.cash.model import CustomerRecord, Habit, OpenItem, Payment
@@ -202,3 +205,21 @@ def test_explain_finds_the_field_and_pattern(remittance, expected):
     item = OpenItem("1000", ACME, "2026", "0090001234", "001", "R-77", "PO-4711", None, None,
                     Decimal("1.00"), "EUR")
     assert explain(remittance, item, 6) == expected
+
+
+def test_cash_confirm_cli_reports_reference_habits(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "items.csv").write_text(ITEM_HEADER + "".join(ACME_POS))
+    (folder / "customers.csv").write_text(CUSTOMERS)
+    (folder / "bank.csv").write_text(PAYMENT_HEADER + _pay("P1", ACME_ACCOUNT, "PO 4711"))
+    db = ["--db", f"sqlite:///{tmp_path / 'cli.db'}", "reconcile"]
+    ran = CliRunner().invoke(cli, [*db, "cash", "--payments", str(folder / "bank.csv"), "--open-items",
+                                   str(folder / "items.csv"), "--customers", str(folder / "customers.csv"),
+                                   "--out", str(tmp_path / "out")], catch_exceptions=False)
+    assert ran.exit_code == 0, ran.output
+    confirmed = CliRunner().invoke(cli, [*db, "cash-confirm", "--matches", str(tmp_path / "out" / "suggestions.csv"),
+                                         "--json"], catch_exceptions=False)
+    assert confirmed.exit_code == 0, confirmed.output
+    assert json.loads(confirmed.output) == {"rows": 1, "found": 1, "habits_learned": 1,  # account; no name
+                                            "reference_habits_learned": 1}

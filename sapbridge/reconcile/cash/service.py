@@ -53,23 +53,34 @@ def _start_run(store: Store, run_id: str, system: str, actor: str, inputs: dict[
             inputs=json.dumps(inputs, sort_keys=True)))
 
 
-def _proposed_items(items: list[OpenItem], result: CashResult) -> dict[ItemKey, OpenItem]:
-    """The open items some match or suggestion names (one cheap pass, even over a million items)."""
-    keys = {a.key for a in result.matches + result.suggestions}
+def _items_by_key(items: list[OpenItem], keys: set[ItemKey]) -> dict[ItemKey, OpenItem]:
+    """The open items with these keys (one cheap pass, even over a million items)."""
     documents = {key[2] for key in keys}
     return {i.key: i for i in items if i.document in documents and i.key in keys}
 
 
-def _texts(rows: list[dict[str, Any]], payments: dict[str, Payment],
-           items: dict[ItemKey, OpenItem]) -> list[dict[str, Any]]:
-    """What a reference habit is learned from, per proposal: remittance text and item fields."""
+_READ_AS_REFERENCE = frozenset({"reference", "reference_subset", "reference_partial", "many_to_one"})
+"""Rules whose items the remittance names in a form the reference rule reads: they teach no habit."""
+
+
+def _texts(rows: list[dict[str, Any]], payments: dict[str, Payment], result: CashResult,
+           items: list[OpenItem]) -> list[dict[str, Any]]:
+    """What a reference habit is learned from, per proposal: remittance text and item fields
+    (only where a habit could be learned: some text, and the item not found as a reference)."""
+    read = {(a.payment_id, *a.key) for a in result.matches + result.suggestions
+            if a.rule in _READ_AS_REFERENCE}
+    wanted = [row for row in rows if payments[row["payment_id"]].remittance
+              and (row["payment_id"], row["company_code"], row["fiscal_year"], row["document"], row["item"])
+              not in read]
+    found = _items_by_key(items, {(r["company_code"], r["fiscal_year"], r["document"], r["item"])
+                                  for r in wanted})
     texts = []
-    for row in rows:
-        item = items[(row["company_code"], row["fiscal_year"], row["document"], row["item"])]
+    for row in wanted:
+        item = found[(row["company_code"], row["fiscal_year"], row["document"], row["item"])]
         texts.append({
             "run_id": row["run_id"], "payment_id": row["payment_id"], "company_code": row["company_code"],
             "fiscal_year": row["fiscal_year"], "document": row["document"], "item": row["item"],
-            "item_customer": item.customer, "remittance": payments[row["payment_id"]].remittance or "",
+            "item_customer": item.customer, "remittance": payments[row["payment_id"]].remittance,
             "reference": item.reference[:40], "assignment": item.assignment[:40],
             "billing_document": item.billing_document[:40]})
     return texts
@@ -91,7 +102,9 @@ def _finish_run(store: Store, run_id: str, system: str, actor: str, payments: li
     with store.engine.begin() as conn:
         if unique:
             conn.execute(insert(cash_proposals), unique)
-            conn.execute(insert(cash_proposal_texts), _texts(unique, by_id, _proposed_items(items, result)))
+            texts = _texts(unique, by_id, result, items)
+            if texts:
+                conn.execute(insert(cash_proposal_texts), texts)
         conn.execute(update(reconcile_runs).where(reconcile_runs.c.run_id == run_id).values(
             finished_at=now, summary=json.dumps(summary, sort_keys=True)))
         audit.record(conn, action="reconcile_cash", actor=actor, run_id=run_id, detail=summary)
