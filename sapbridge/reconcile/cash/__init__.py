@@ -10,7 +10,8 @@ from sapbridge.reconcile.cash.config import CashConfig, load_config
 from sapbridge.reconcile.cash.learning import confirm_matches
 from sapbridge.reconcile.cash.matcher import match_payments
 from sapbridge.reconcile.cash.model import CashResult
+from sapbridge.reconcile.cash.reference_habits import ReferenceHabit
 from sapbridge.reconcile.cash.service import CashRunResult, run_cash
 
-__all__ = ["CashConfig", "CashResult", "CashRunResult", "confirm_matches", "load_config",
+__all__ = ["CashConfig", "CashResult", "CashRunResult", "ReferenceHabit", "confirm_matches", "load_config",
            "match_payments", "run_cash"]
