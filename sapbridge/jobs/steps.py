@@ -303,7 +303,20 @@ def run_kpis_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
     result = run_kpi_report(ctx.store, ctx.settings, system=ctx.system,
                             out=ctx.path(options["out"]), as_of=_as_date(options.get("as_of")),
                             company_codes=codes)
-    return _summary_outcome(result)
+    return StepOutcome(_kpi_counts(result.summary))
+
+
+def _kpi_counts(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The headline of a KPI report as flat counts (the whole report is in its files)."""
+    counts: dict[str, Any] = {"as_of": summary.get("as_of")}
+    for row in summary.get("receivables", []):
+        where = f"{row['company_code']}_{row['currency']}"
+        counts[f"ar_{where}"] = row.get("ar_total")
+        counts[f"past_due_pct_{where}"] = row.get("past_due_percent")
+        counts[f"dso_{where}"] = row.get("dso_simple")
+    counts["recovery_run_id"] = (summary.get("recoveries") or {}).get("run_id")
+    counts["files"] = list(summary.get("files", []))
+    return counts
 
 
 register_step("sync", run_sync_step, options={

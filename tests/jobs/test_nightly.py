@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sapbridge.audit import log as audit_log
 from sapbridge.config import load_settings, project_root
@@ -43,7 +44,10 @@ def test_nightly_job_syncs_reconciles_and_reports_with_work_to_review(sqlite_sto
         p.name for p in (out / "cash").iterdir()}
     assert (out / "recoveries" / "recoveries.xlsx").is_file()
     assert {p.name for p in (out / "kpis").iterdir()} == {"kpis.xlsx", "kpis.html"}
-    assert kpis.counts["recoveries"]["run_id"] == recoveries.counts["run_id"]
+    assert kpis.counts["recovery_run_id"] == recoveries.counts["run_id"]
+    assert kpis.counts["as_of"] == "2026-11-20"
+    assert {k for k in kpis.counts if k.startswith("ar_")} == {"ar_1000_EUR", "ar_2000_USD", "ar_3000_JPY"}
+    assert sorted(Path(f).name for f in kpis.counts["files"]) == ["kpis.html", "kpis.xlsx"]
 
     actions = [e.action for e in audit_log.query(sqlite_store.engine)]
     for action in ("job_run", "sync_run", "reconcile_cash", "reconcile_recoveries"):
