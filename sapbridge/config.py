@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +114,10 @@ class SystemConfig:
     def rfc_key_date(self) -> date | None:
         """The key date for RFC reads: fixed for a replay system (so recordings match), else today."""
         return date.fromisoformat(self.key_date) if self.key_date else None
+
+    def business_date(self) -> date:
+        """The day the system's data stands for: a replay system's key date, else today (UTC)."""
+        return self.rfc_key_date() or datetime.now(UTC).date()
 
     def service_path(self, service: str) -> str:
         """URL path of an OData service, ``/sap/opu/odata/sap/<SERVICE>`` unless overridden."""

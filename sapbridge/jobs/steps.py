@@ -12,7 +12,6 @@ nightly run. Path options are resolved against the project root of the job file 
 
 from __future__ import annotations
 
-import importlib
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -258,16 +257,6 @@ def run_push_plan_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutc
     return StepOutcome(counts, needs_review=verdicts["stale"])
 
 
-def _contract(module: str, function: str, kind: str) -> Callable[..., Any]:
-    """The component function a step kind calls, imported when the step runs."""
-    try:
-        found: Callable[..., Any] = getattr(importlib.import_module(module), function)
-    except (ImportError, AttributeError) as exc:
-        msg = f"step kind {kind} needs {module}.{function}, which this installation lacks ({exc})"
-        raise JobError(msg) from exc
-    return found
-
-
 def _summary_outcome(result: Any) -> StepOutcome:
     return StepOutcome(dict(result.summary), needs_review=int(getattr(result, "needs_review", 0)))
 
@@ -277,7 +266,8 @@ def run_cash_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
     payments = ctx.input_path(options["payments"], "payments")
     optional = {key: ctx.input_path(options[key], key) for key in ("open_items", "customers")
                 if key in options}
-    run_cash = _contract("sapbridge.reconcile.cash", "run_cash", "reconcile_cash")
+    from sapbridge.reconcile.cash import run_cash  # imported per step: every CLI call loads this module
+
     result = run_cash(ctx.store, ctx.settings, system=ctx.system, payments=payments,
                       out=ctx.path(options["out"]), fmt=options.get("format"), actor=ctx.actor,
                       **optional)
@@ -288,8 +278,8 @@ def run_recoveries_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOut
     """Disputes versus post-audit recovery claims."""
     claims = ctx.input_path(options["claims"], "claims")
     disputes = ctx.input_path(options["disputes"], "disputes") if "disputes" in options else None
-    run_recoveries = _contract("sapbridge.reconcile.recoveries", "run_recoveries",
-                               "reconcile_recoveries")
+    from sapbridge.reconcile.recoveries import run_recoveries
+
     result = run_recoveries(ctx.store, ctx.settings, system=ctx.system, claims=claims,
                             out=ctx.path(options["out"]), disputes=disputes,
                             as_of=_as_date(options.get("as_of")), actor=ctx.actor)
@@ -298,7 +288,8 @@ def run_recoveries_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOut
 
 def run_kpis_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
     """The KPI report of the system (for the job's company codes unless the step names some)."""
-    run_kpi_report = _contract("sapbridge.kpi", "run_kpi_report", "kpis")
+    from sapbridge.kpi import run_kpi_report
+
     codes = options.get("company_codes") or list(ctx.company_codes) or None
     result = run_kpi_report(ctx.store, ctx.settings, system=ctx.system,
                             out=ctx.path(options["out"]), as_of=_as_date(options.get("as_of")),

@@ -102,9 +102,9 @@ def run_kpi_report(store: Store, settings: Settings, *, system: str, out: Path, 
     """
     system_config = settings.system(system)
     cfg = parse_kpi_config(settings.section("kpi"))
-    key_date = system_config.rfc_key_date()
-    day = as_of or key_date or _today()
-    if day > max(_today(), key_date or _today()):
+    latest = system_config.business_date()
+    day = as_of or latest
+    if day > max(_today(), latest):
         raise InputError(f"--as-of {day} is in the future")
     out = Path(out)
     check_out_dir(out)

@@ -61,7 +61,7 @@ def run_recoveries(store: Store, settings: Settings, *, system: str, claims: Pat
     system_name = system_config.name
     config = RecoveriesConfig.from_section(settings.section("recoveries"))
     started = datetime.now(UTC)
-    day = as_of or system_config.rfc_key_date() or started.date()  # a replay system's day is fixed
+    day = as_of or system_config.business_date()
     run_id = str(uuid.uuid4())
     inputs = {"claims": str(claims), "disputes": str(disputes) if disputes else "store",
               "as_of": day.isoformat(), "config": config.as_dict()}
