@@ -9,9 +9,10 @@ check stops the ones that depend on it (no TCP check after DNS failed).
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -68,8 +69,6 @@ def _rfc_target(system: SystemConfig) -> str:
 
 def describe_systems(settings: Settings) -> list[SystemInfo]:
     """Every configured system (the built-in demo included), by name."""
-    import os
-
     return [
         SystemInfo(name=s.name, kind=s.kind, odata_url=s.odata_url, client=s.client, user=s.user,
                    rfc=_rfc_target(s), password_env=s.password_env,
@@ -153,7 +152,8 @@ def _live_checks(system: SystemConfig, services: list[str], probe: Probe) -> Ite
 
 
 def _network_checks(system: SystemConfig, host: str, port: int, tls: bool,
-                    probe: Probe) -> Any:
+                    probe: Probe) -> Generator[Check, None, bool]:
+    """DNS, TCP and TLS checks; returns whether a request can get through."""
     try:
         addresses = probe.resolve(host, port)
     except OSError as exc:
