@@ -76,3 +76,14 @@ def test_unexpected_failure_is_one_line_and_debug_shows_the_traceback(tmp_path) 
     assert done.stderr.strip().splitlines()[-1].startswith("error: ")
     debug = run_cli("--debug", "--db", f"sqlite:///{bad_store}", "sync", "all", cwd=tmp_path)
     assert "Traceback" in debug.stderr
+
+
+def test_cli_py_from_the_checkout_is_the_installed_command(tmp_path) -> None:
+    from sapbridge.config import project_root
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SAPBRIDGE_")}
+    done = subprocess.run([sys.executable, str(project_root() / "cli.py"), "--db",
+                           f"sqlite:///{tmp_path / 's.db'}", "systems", "list", "--json"],
+                          cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert '"name": "demo"' in done.stdout
