@@ -50,6 +50,8 @@ holds 19; the store holds 22)."""
 MAX_DECIMALS = 6
 """Decimals an amount from a user file may have (the store's scale)."""
 
+_SIMPLE = re.compile(r"-?\d{1,18}(?:\.\d{1,6})?")
+"""The common spelling, taken without further checks."""
 _PLAIN = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)")
 _EXPONENT = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)[eE][+-]?\d+")
 _GROUPED = (
@@ -73,7 +75,7 @@ def _plain_text(text: str) -> str:
     elif body[:1] in {"+", "-"}:
         sign, body = body[:1].replace("+", ""), body[1:]
     if body.lower().lstrip("+-") in _NOT_FINITE:
-        msg = f"{text!r} is not a finite amount"
+        msg = f"not an amount: {text!r}"
         raise ValueError(msg)
     if _EXPONENT.fullmatch(body):
         raise ValueError(_exponent_message(text, sign + body))
@@ -82,7 +84,7 @@ def _plain_text(text: str) -> str:
     for pattern, group, point in _GROUPED:
         if pattern.fullmatch(body):
             return sign + (body.replace(group, "") if group else body).replace(point, ".")
-    msg = f"not an amount: {text!r} (write e.g. 1234.56, 1,234.56 or 1.234,56)"
+    msg = f"not an amount: {text!r}"
     raise ValueError(msg)
 
 
@@ -92,8 +94,8 @@ def _exponent_message(text: str, cleaned: str) -> str:
     except InvalidOperation:
         value = Decimal("NaN")
     if value.is_finite() and abs(value.adjusted()) <= MAX_INTEGER_DIGITS:
-        return f"{text!r} is in exponent form; write {value:f}"
-    return f"{text!r} is in exponent form; write the amount as plain digits"
+        return f"not an amount: {text!r} is in exponent form; write {value:f}"
+    return f"not an amount: {text!r} is in exponent form; write plain digits"
 
 
 def parse_amount(text: str) -> Decimal:
@@ -106,6 +108,9 @@ def parse_amount(text: str) -> Decimal:
     becomes ``0``; an empty text is a ValueError (the caller decides whether a value is required).
     """
     stripped = str(text).strip()
+    if _SIMPLE.fullmatch(stripped):
+        value = Decimal(stripped)
+        return value.copy_abs() if value.is_zero() else value
     if not stripped:
         msg = "empty amount"
         raise ValueError(msg)
@@ -113,10 +118,10 @@ def parse_amount(text: str) -> Decimal:
     exponent = int(value.as_tuple().exponent)
     whole = len(value.as_tuple().digits) + exponent
     if whole > MAX_INTEGER_DIGITS:
-        msg = f"{text!r} has {whole} digits before the decimal point (at most {MAX_INTEGER_DIGITS})"
+        msg = f"not an amount: {text!r} has {whole} digits before the point (at most {MAX_INTEGER_DIGITS})"
         raise ValueError(msg)
     if -exponent > MAX_DECIMALS:
-        msg = f"{text!r} has {-exponent} decimals (at most {MAX_DECIMALS})"
+        msg = f"not an amount: {text!r} has {-exponent} decimals (at most {MAX_DECIMALS})"
         raise ValueError(msg)
     return value.copy_abs() if value.is_zero() else value
 

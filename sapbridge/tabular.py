@@ -13,6 +13,7 @@ Numbers stay numbers: Decimals and ints are not text, and neither is text like `
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -27,10 +28,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sapbridge.errors import InputError
+from sapbridge.logs import get_logger
 from sapbridge.money import parse_amount
 
-__all__ = ["Column", "atomic_path", "csv_fields", "read_table", "restore_cell", "safe_cell", "write_csv",
-           "write_xlsx", "xlsx_value"]
+__all__ = ["Column", "atomic_path", "csv_fields", "read_table", "restore_cell", "safe_cell", "text_encoding",
+           "write_csv", "write_xlsx", "xlsx_value"]
 
 Kind = Literal["str", "money", "date", "int"]
 MONEY_FORMAT = "#,##0.00;[Red]-#,##0.00"
@@ -105,8 +107,53 @@ def _convert(kind: Kind, value: Any) -> Any:
     return restore_cell(str(value).strip())
 
 
-def _csv_rows(path: Path) -> Iterator[list[str]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+def _first_non_utf8(path: Path) -> int | None:
+    """Offset of the first byte that is not UTF-8, or None for a UTF-8 file (read in chunks)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return max(offset + exc.start - len(decoder.getstate()[0]), 0)
+            offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return offset - len(decoder.getstate()[0])
+    return None
+
+
+def text_encoding(path: str | Path, encoding: str | None = None) -> str:
+    """The encoding to read a user's text file with: ``encoding`` if given (checked), else UTF-8
+    (with or without BOM), else Windows-1252 (what Excel writes on Western Windows), with a
+    warning naming the file and the first non-UTF-8 byte. A file that is neither is refused."""
+    source = Path(path)
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+            source.read_bytes().decode(encoding)
+        except LookupError:
+            raise InputError(f"unknown encoding {encoding!r}", path=str(source)) from None
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not {encoding} text (byte {exc.start})", path=str(source)) from None
+        return encoding
+    bad = _first_non_utf8(source)
+    if bad is None:
+        return "utf-8-sig"
+    try:
+        source.read_bytes().decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"neither UTF-8 nor Windows-1252 text (byte {exc.start}); save it as UTF-8",
+                         path=str(source)) from None
+    get_logger(__name__).warning("not UTF-8 text, read as Windows-1252 (cp1252)", path=str(source),
+                                 first_non_utf8_byte=bad)
+    return "cp1252"
+
+
+def _csv_rows(path: Path, encoding: str) -> Iterator[list[str]]:
+    with path.open(encoding=encoding, newline="") as handle:
         sample = handle.read(4096)
         handle.seek(0)
         delimiter = ";" if sample.count(";") > sample.count(",") else ","
@@ -128,26 +175,25 @@ def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
         workbook.close()
 
 
-def _raw_rows(path: Path) -> Iterator[list[Any]]:
+def _raw_rows(path: Path, encoding: str | None = None) -> Iterator[list[Any]]:
     if not path.is_file():
         raise InputError("file not found", path=str(path))
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         return _xlsx_rows(path)
-    try:
-        return _csv_rows(path)
-    except UnicodeDecodeError as exc:
-        raise InputError("not UTF-8 text", path=str(path)) from exc
+    return _csv_rows(path, text_encoding(path, encoding))
 
 
-def read_table(path: str | Path, columns: Sequence[Column]) -> list[dict[str, Any]]:
+def read_table(path: str | Path, columns: Sequence[Column], *,
+               encoding: str | None = None) -> list[dict[str, Any]]:
     """Rows of a CSV (``,`` or ``;``) or XLSX file as dicts of typed values.
 
     Header names are matched case-insensitively; extra columns are ignored, and an optional
     column may be absent (its values are ``None``). Row numbers in
-    errors count the header as row 1, as a spreadsheet shows them.
+    errors count the header as row 1, as a spreadsheet shows them. A CSV is read as
+    :func:`text_encoding` says (``encoding`` forces one).
     """
     source = Path(path)
-    rows = _raw_rows(source)
+    rows = _raw_rows(source, encoding)
     try:
         header = next(rows)
     except StopIteration:

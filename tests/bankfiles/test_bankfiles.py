@@ -112,7 +112,7 @@ def test_mt940_credit_with_structured_details(tmp_path):
 
 def test_mt940_with_unreadable_line_is_refused(tmp_path):
     path = _write(tmp_path, "s.sta", MT940.replace(":61:2611211121D50,00NTRFNONREF", ":61:garbage"))
-    with pytest.raises(InputError, match=r"s\.sta: .*MT940"):
+    with pytest.raises(InputError, match=r"s\.sta, row 7: MT940 statement 1: :61: line not readable"):
         read_payments(path)
 
 
