@@ -56,7 +56,7 @@ def safe_cell(value: Any) -> Any:
 
 def restore_cell(text: str) -> str:
     """Undo :func:`safe_cell` on text read back from a file we wrote."""
-    if text[:1] == "'" and text[1:2] in FORMULA_STARTS and text[1:2]:
+    if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
         return text[1:]
     return text
 
@@ -113,15 +113,17 @@ def _first_non_utf8(path: Path) -> int | None:
     offset = 0
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
+            pending = len(decoder.getstate()[0])  # bytes of a character split across chunks
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                return max(offset + exc.start - len(decoder.getstate()[0]), 0)
+                return offset - pending + exc.start
             offset += len(chunk)
+    pending = len(decoder.getstate()[0])
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return offset - len(decoder.getstate()[0])
+        return offset - pending
     return None
 
 
@@ -138,7 +140,7 @@ def text_encoding(path: str | Path, encoding: str | None = None) -> str:
             raise InputError(f"unknown encoding {encoding!r}", path=str(source)) from None
         except UnicodeDecodeError as exc:
             raise InputError(f"not {encoding} text (byte {exc.start})", path=str(source)) from None
-        return encoding
+        return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
     bad = _first_non_utf8(source)
     if bad is None:
         return "utf-8-sig"
