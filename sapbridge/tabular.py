@@ -40,6 +40,8 @@ MONEY_FORMAT = "#,##0.00;[Red]-#,##0.00"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a text cell as a formula (OWASP)."""
 _NUMBER_TEXT = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Control characters XML 1.0 (so XLSX) cannot hold; openpyxl raises IllegalCharacterError."""
 _FLOAT_REFUSED = "refusing to write a float; money and figures must be Decimal"
 
 
@@ -310,11 +312,14 @@ def write_xlsx(target: str | Path, sheets: dict[str, SheetSpec], *,
 
 
 def xlsx_value(value: Any) -> Any:
-    """A value for an openpyxl cell: text made safe (:func:`safe_cell`), floats refused.
+    """A value for a spreadsheet cell: text without the control characters XLSX cannot hold and
+    made safe (:func:`safe_cell`), floats refused.
 
     openpyxl stores a string starting with ``=`` as a formula; after :func:`safe_cell` none does,
     so every text cell has data type ``s``.
     """
     if isinstance(value, float):
         raise TypeError(_FLOAT_REFUSED)
-    return safe_cell(value)
+    if value.__class__ is str:
+        return safe_cell(_XML_ILLEGAL.sub("", value))
+    return value

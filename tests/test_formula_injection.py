@@ -97,6 +97,23 @@ def test_xlsx_value_refuses_floats():
         xlsx_value(1.5)
 
 
+CONTROL = ["\x0b=1+1", "bell\x07 and \x1f unit separator"]
+"""Text from a bank file with control characters XLSX cannot hold (openpyxl raised on them)."""
+
+
+def test_control_characters_are_dropped_in_every_xlsx_writer(tmp_path, store):
+    expected = ["'=1+1", "bell and  unit separator"]
+    write_xlsx(tmp_path / "a.xlsx", {"s": (["text"], [[text] for text in CONTROL])})
+    write_sheets(tmp_path / "b.xlsx", {"s": (("text",), [[text] for text in CONTROL])})
+    with store.engine.begin() as conn:
+        for text in CONTROL:
+            record(conn, action="approved", actor="bob", run_id="r1", message=text)
+    export(store.engine, tmp_path / "c.xlsx", fmt="xlsx")
+    for name in ("a.xlsx", "b.xlsx", "c.xlsx"):
+        texts = {c.value for c in _xlsx_cells(tmp_path / name) if isinstance(c.value, str)}
+        assert set(expected) <= texts, name
+
+
 def test_write_csv_and_write_xlsx(tmp_path):
     rows = [[payload, Decimal("-5.00"), 3] for payload in PAYLOADS]
     fields = _assert_csv_safe(write_csv(tmp_path / "a.csv", ["text", "amount", "n"], rows), PAYLOADS)

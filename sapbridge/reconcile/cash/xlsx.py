@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from sapbridge.tabular import safe_cell
+from sapbridge.tabular import xlsx_value
 
 __all__ = ["write_sheets"]
 
@@ -67,7 +67,7 @@ def _cell(ref: str, value: Any, style: int = 0) -> str:
     if isinstance(value, float):
         msg = "refusing to write a float; money and figures must be Decimal"
         raise TypeError(msg)
-    text = value.isoformat() if isinstance(value, date) else str(safe_cell(value))
+    text = value.isoformat() if isinstance(value, date) else str(xlsx_value(value))
     style_attr = f' s="{style}"' if style else ""
     return f'<c r="{ref}" t="inlineStr"{style_attr}><is><t xml:space="preserve">{_text(text)}</t></is></c>'
 
