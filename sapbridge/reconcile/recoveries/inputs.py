@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sapbridge.errors import InputError
-from sapbridge.money import ZERO, D
+from sapbridge.money import ZERO
 from sapbridge.reconcile.recoveries.config import RecoveriesConfig
 from sapbridge.reconcile.recoveries.model import CLAIM_STATUSES, Claim, ClaimStatus, Dispute
 from sapbridge.reconcile.references import extract_candidates, normalise_reference
@@ -148,8 +148,6 @@ def _text(value: Any) -> str:
 
 
 def _money(rows: _Rows, row: int, column: str, value: Any, *, required: bool = False) -> Decimal:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return D(value)
     text = f"{Decimal(repr(value)):f}" if isinstance(value, float) else _text(value)
     if not text:
         if required:
