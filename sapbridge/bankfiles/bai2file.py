@@ -52,9 +52,9 @@ def _payments_of_account(account: Any, currency: str, as_of: date | None, path: 
     return payments
 
 
-def parse_bai2(path: Path) -> list[Payment]:
+def parse_bai2(path: Path, encoding: str | None = None) -> list[Payment]:
     """Credit details of a BAI2 file as payments (control totals verified)."""
-    text = path.read_text(encoding=text_encoding(path))
+    text = path.read_text(encoding=text_encoding(path, encoding))
     try:
         parsed = bai2.parse_from_string(text, check_integrity=True)
     except (bai2_errors.ParsingException, bai2_errors.IntegrityException,
