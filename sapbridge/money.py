@@ -89,12 +89,16 @@ def _plain_text(text: str) -> str:
 
 
 def _exponent_message(text: str, cleaned: str) -> str:
+    plain = ""
     try:
         value = Decimal(cleaned)
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if value.is_finite() and abs(value.adjusted()) <= MAX_INTEGER_DIGITS:
-        return f"not an amount: {text!r} is in exponent form; write {value:f}"
+        if abs(value.adjusted()) <= MAX_INTEGER_DIGITS:
+            plain = f"{value:f}"
+            parse_amount(plain)
+    except (InvalidOperation, ValueError):
+        plain = ""
+    if plain:
+        return f"not an amount: {text!r} is in exponent form; write {plain}"
     return f"not an amount: {text!r} is in exponent form; write plain digits"
 
 
