@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from sapbridge.errors import ConfigError
 
@@ -53,6 +54,8 @@ _SYSTEM_KEYS = {
     "connect_timeout", "page_size", "language", "max_attempts", "rfc", "services", "routes",
     "fixtures", "description", "company_codes", "key_date",
 }
+_URL_SECRETS = {"sap-password", "sap-user", "password", "passwd", "pwd", "token", "apikey", "api_key"}
+"""Query parameters that would put a logon in a system URL (SAP accepts ``sap-password``)."""
 _RFC_KEYS = {"ashost", "sysnr", "client", "mshost", "msserv", "sysid", "group", "saprouter", "lang"}
 
 
@@ -175,6 +178,31 @@ class Settings:
         return value
 
 
+def _check_system_url(url: str, where: str) -> str:
+    """``url`` without a trailing slash, if it is a plain http(s) URL without a logon in it.
+
+    The message never repeats the URL, so a password typed into it is not echoed.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        msg = f"{where}: odata_url is not a valid URL"
+        raise ConfigError(msg) from None
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        msg = (f"{where}: odata_url must not hold a user or password ('user:password@'); "
+               "set user and password_env instead")
+        raise ConfigError(msg)
+    secrets = sorted({key for key, _ in parse_qsl(parts.query)} & _URL_SECRETS)
+    if secrets:
+        msg = f"{where}: odata_url must not hold {', '.join(secrets)}; set user and password_env instead"
+        raise ConfigError(msg)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or port == 0:
+        msg = f"{where}: odata_url must be http(s)://host[:port], e.g. https://s4.example.com"
+        raise ConfigError(msg)
+    return url.rstrip("/")
+
+
 def _parse_system(name: str, raw: Any, where: str) -> SystemConfig:
     if not isinstance(raw, dict):
         msg = f"{where}: [systems.{name}] must be a table"
@@ -201,11 +229,14 @@ def _parse_system(name: str, raw: Any, where: str) -> SystemConfig:
     if kind == "sap" and not raw.get("odata_url") and not rfc:
         msg = f"{where}: [systems.{name}] needs odata_url or an [rfc] table"
         raise ConfigError(msg)
+    odata_url = str(raw.get("odata_url", ""))
+    if odata_url:
+        odata_url = _check_system_url(odata_url, f"{where}: [systems.{name}]")
     try:
         return SystemConfig(
             name=name,
             kind=kind,
-            odata_url=str(raw.get("odata_url", "")).rstrip("/"),
+            odata_url=odata_url,
             client=str(raw.get("client", rfc.get("client", ""))),
             user=str(raw.get("user", "")),
             password_env=str(raw.get("password_env", "")),

@@ -119,7 +119,10 @@ def to_date(value: Any) -> date | None:
 
 
 def to_decimal(value: Any) -> Decimal | None:
-    """A Decimal from SAP's decimal strings (OData sends Edm.Decimal as text; RFC may end in ``-``)."""
+    """A Decimal from SAP's decimal strings (OData sends Edm.Decimal as text; RFC may end in ``-``).
+
+    NaN and infinities are refused: SAP's decimal types cannot hold them, so one is a broken answer.
+    """
     if value is None:
         return None
     if isinstance(value, Decimal):
@@ -133,10 +136,13 @@ def to_decimal(value: Any) -> Decimal | None:
     if text.endswith("-"):
         text = "-" + text[:-1]
     try:
-        return Decimal(text)
+        amount = Decimal(text)
     except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
         msg = f"not a decimal: {value!r}"
         raise ValueError(msg) from None
+    return amount
 
 
 def unshift_internal_amount(amount: Decimal, currency: str) -> Decimal:

@@ -3,13 +3,21 @@
 Reading validates columns and types row by row and fails with one line naming file, row and
 problem. Writing goes to a temporary file renamed into place, so a half-written report never
 looks complete. Money stays ``Decimal`` on both ways.
+
+Nothing we write runs as a formula: every CSV field and spreadsheet cell passes through
+:func:`safe_cell` (via :func:`csv_fields` or :func:`xlsx_value`), which puts a single quote before
+text that starts with ``=``, ``+``, ``-``, ``@``, tab or CR (OWASP's CSV injection advice).
+Numbers stay numbers: Decimals and ints are not text, and neither is text like ``-12.50``.
+:func:`read_table` removes that quote again, so our own files read back unchanged.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,12 +28,39 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sapbridge.errors import InputError
-from sapbridge.money import D
+from sapbridge.logs import get_logger
+from sapbridge.money import parse_amount
 
-__all__ = ["Column", "atomic_path", "read_table", "write_csv", "write_xlsx"]
+__all__ = ["Column", "atomic_path", "csv_fields", "read_table", "restore_cell", "safe_cell", "text_encoding",
+           "write_csv", "write_xlsx", "xlsx_value"]
 
 Kind = Literal["str", "money", "date", "int"]
 MONEY_FORMAT = "#,##0.00;[Red]-#,##0.00"
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a text cell as a formula (OWASP)."""
+_NUMBER_TEXT = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Control characters XML 1.0 (so XLSX) cannot hold; openpyxl raises IllegalCharacterError."""
+_FLOAT_REFUSED = "refusing to write a float; money and figures must be Decimal"
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` as it may be written to a CSV field or spreadsheet cell, never a formula.
+
+    Text starting with one of :data:`FORMULA_STARTS` gets a leading ``'``, unless it is a plain
+    signed number (``-12.50``); every other value is returned unchanged.
+    """
+    if value.__class__ is str and value[:1] in FORMULA_STARTS and not _NUMBER_TEXT.fullmatch(value):
+        return f"'{value}"
+    return value
+
+
+def restore_cell(text: str) -> str:
+    """Undo :func:`safe_cell` on text read back from a file we wrote."""
+    if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
+        return text[1:]
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +73,13 @@ class Column:
 
 
 def _parse_money(text: str) -> Decimal:
-    cleaned = text.strip().replace("\u00a0", "").replace(" ", "")
-    if "," in cleaned and "." in cleaned:
-        if cleaned.rfind(",") > cleaned.rfind("."):
-            cleaned = cleaned.replace(".", "").replace(",", ".")
-        else:
-            cleaned = cleaned.replace(",", "")
-    elif "," in cleaned:
-        head, _, tail = cleaned.rpartition(",")
-        cleaned = f"{head.replace(',', '')}.{tail}" if len(tail) != 3 else cleaned.replace(",", "")
-    return D(cleaned)
+    """An amount from a user file, by the one rule of :func:`sapbridge.money.parse_amount`."""
+    return parse_amount(text)
+
+
+def _float_text(value: float) -> str:
+    """A spreadsheet number as plain digits (openpyxl gives floats; ``1e+16`` is a display form)."""
+    return f"{Decimal(repr(value)):f}"
 
 
 def _parse_date(text: str) -> date:
@@ -64,8 +96,8 @@ def _parse_date(text: str) -> date:
 def _convert(kind: Kind, value: Any) -> Any:
     if kind == "money":
         if isinstance(value, float):
-            return _parse_money(repr(value))
-        return _parse_money(str(value)) if not isinstance(value, int | Decimal) else D(value)
+            return _parse_money(_float_text(value))
+        return _parse_money(str(value))
     if kind == "date":
         if isinstance(value, datetime):
             return value.date()
@@ -74,11 +106,58 @@ def _convert(kind: Kind, value: Any) -> Any:
         return int(str(value).strip())
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return restore_cell(str(value).strip())
 
 
-def _csv_rows(path: Path) -> Iterator[list[str]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+def _first_non_utf8(path: Path) -> int | None:
+    """Offset of the first byte that is not UTF-8, or None for a UTF-8 file (read in chunks)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            pending = len(decoder.getstate()[0])  # bytes of a character split across chunks
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return offset - pending + exc.start
+            offset += len(chunk)
+    pending = len(decoder.getstate()[0])
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return offset - pending
+    return None
+
+
+def text_encoding(path: str | Path, encoding: str | None = None) -> str:
+    """The encoding to read a user's text file with: ``encoding`` if given (checked), else UTF-8
+    (with or without BOM), else Windows-1252 (what Excel writes on Western Windows), with a
+    warning naming the file and the first non-UTF-8 byte. A file that is neither is refused."""
+    source = Path(path)
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+            source.read_bytes().decode(encoding)
+        except LookupError:
+            raise InputError(f"unknown encoding {encoding!r}", path=str(source)) from None
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not {encoding} text (byte {exc.start})", path=str(source)) from None
+        return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+    bad = _first_non_utf8(source)
+    if bad is None:
+        return "utf-8-sig"
+    try:
+        source.read_bytes().decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"neither UTF-8 nor Windows-1252 text (byte {exc.start}); save it as UTF-8",
+                         path=str(source)) from None
+    get_logger(__name__).warning("not UTF-8 text, read as Windows-1252 (cp1252)", path=str(source),
+                                 first_non_utf8_byte=bad)
+    return "cp1252"
+
+
+def _csv_rows(path: Path, encoding: str) -> Iterator[list[str]]:
+    with path.open(encoding=encoding, newline="") as handle:
         sample = handle.read(4096)
         handle.seek(0)
         delimiter = ";" if sample.count(";") > sample.count(",") else ","
@@ -100,26 +179,25 @@ def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
         workbook.close()
 
 
-def _raw_rows(path: Path) -> Iterator[list[Any]]:
+def _raw_rows(path: Path, encoding: str | None = None) -> Iterator[list[Any]]:
     if not path.is_file():
         raise InputError("file not found", path=str(path))
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         return _xlsx_rows(path)
-    try:
-        return _csv_rows(path)
-    except UnicodeDecodeError as exc:
-        raise InputError("not UTF-8 text", path=str(path)) from exc
+    return _csv_rows(path, text_encoding(path, encoding))
 
 
-def read_table(path: str | Path, columns: Sequence[Column]) -> list[dict[str, Any]]:
+def read_table(path: str | Path, columns: Sequence[Column], *,
+               encoding: str | None = None) -> list[dict[str, Any]]:
     """Rows of a CSV (``,`` or ``;``) or XLSX file as dicts of typed values.
 
     Header names are matched case-insensitively; extra columns are ignored, and an optional
     column may be absent (its values are ``None``). Row numbers in
-    errors count the header as row 1, as a spreadsheet shows them.
+    errors count the header as row 1, as a spreadsheet shows them. A CSV is read as
+    :func:`text_encoding` says (``encoding`` forces one).
     """
     source = Path(path)
-    rows = _raw_rows(source)
+    rows = _raw_rows(source, encoding)
     try:
         header = next(rows)
     except StopIteration:
@@ -180,20 +258,23 @@ def _cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        msg = "refusing to write a float; money and figures must be Decimal"
-        raise TypeError(msg)
+        raise TypeError(_FLOAT_REFUSED)
     if isinstance(value, date | datetime):
         return value.isoformat()
-    return str(value)
+    return str(safe_cell(value))
+
+
+def csv_fields(row: Iterable[Any]) -> list[str]:
+    """One CSV row's fields: text made safe (:func:`safe_cell`), Decimals exact, dates ISO."""
+    return [_cell_text(v) for v in row]
 
 
 def write_csv(target: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
-    """Write a CSV atomically; Decimals keep every digit, dates are ISO."""
+    """Write a CSV atomically; Decimals keep every digit, dates are ISO, no field is a formula."""
     with atomic_path(target) as temp, temp.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
-        for row in rows:
-            writer.writerow([_cell_text(v) for v in row])
+        writer.writerows(csv_fields(row) for row in rows)
     return Path(target)
 
 
@@ -220,7 +301,7 @@ def write_xlsx(target: str | Path, sheets: dict[str, SheetSpec], *,
         sheet.freeze_panes = "A2"
         money = [i for i, name in enumerate(header) if money_columns(name)]
         for number, row in enumerate(rows, start=2):
-            sheet.append([_xlsx_value(v) for v in row])
+            sheet.append([xlsx_value(v) for v in row])
             for i in money:
                 sheet.cell(row=number, column=i + 1).number_format = MONEY_FORMAT
     with atomic_path(target) as temp:
@@ -230,8 +311,15 @@ def write_xlsx(target: str | Path, sheets: dict[str, SheetSpec], *,
     return Path(target)
 
 
-def _xlsx_value(value: Any) -> Any:
+def xlsx_value(value: Any) -> Any:
+    """A value for a spreadsheet cell: text without the control characters XLSX cannot hold and
+    made safe (:func:`safe_cell`), floats refused.
+
+    openpyxl stores a string starting with ``=`` as a formula; after :func:`safe_cell` none does,
+    so every text cell has data type ``s``.
+    """
     if isinstance(value, float):
-        msg = "refusing to write a float; money and figures must be Decimal"
-        raise TypeError(msg)
+        raise TypeError(_FLOAT_REFUSED)
+    if value.__class__ is str:
+        return safe_cell(_XML_ILLEGAL.sub("", value))
     return value

@@ -41,6 +41,9 @@ def test_bad_date_is_a_value_error():
 def test_decimals_from_sap_text_and_trailing_minus():
     assert to_decimal("1234.500") == Decimal("1234.500")
     assert to_decimal("12.50-") == Decimal("-12.50")
+    for broken in ("NaN", "Infinity", "-inf", "sNaN"):
+        with pytest.raises(ValueError, match="not a decimal"):
+            to_decimal(broken)
     with pytest.raises(ValueError):
         to_decimal(1.5)
 

@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 
 from sapbridge.errors import InputError
-from sapbridge.tabular import Column, read_table, write_csv, write_xlsx
+from sapbridge.tabular import Column, read_table, text_encoding, write_csv, write_xlsx
 
 COLUMNS = [Column("id"), Column("amount", "money"), Column("on", "date"), Column("note", required=False)]
 
@@ -54,3 +54,18 @@ def test_writers_refuse_floats_and_leave_nothing_behind(tmp_path):
     with pytest.raises(TypeError):
         write_csv(target, ["a"], [[1.5]])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_text_encoding_utf8_bom_cp1252_and_a_forced_one(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes("\ufeffname\nZoë\n".encode())
+    assert text_encoding(path) == "utf-8-sig"
+    assert text_encoding(path, "UTF-8") == "utf-8-sig"
+    path.write_bytes("name\nZoë\n".encode("cp1252"))
+    assert text_encoding(path) == "cp1252"
+    assert read_table(path, [Column("name")]) == [{"name": "Zoë"}]
+    assert read_table(path, [Column("name")], encoding="latin-1") == [{"name": "Zoë"}]
+    with pytest.raises(InputError, match=r"t\.csv: unknown encoding 'klingon'"):
+        text_encoding(path, "klingon")
+    with pytest.raises(InputError, match=r"t\.csv: not utf-8 text \(byte 7\)"):
+        text_encoding(path, "utf-8")

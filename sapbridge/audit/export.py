@@ -12,6 +12,7 @@ from typing import Any
 from sapbridge.audit.chain import canonical_json
 from sapbridge.audit.log import AuditEntry
 from sapbridge.errors import InputError
+from sapbridge.tabular import csv_fields, xlsx_value
 
 __all__ = ["FORMATS", "write_entries"]
 
@@ -42,7 +43,7 @@ def _write_csv(entries: Iterable[AuditEntry], path: Path) -> int:
         writer = csv.writer(fh)
         writer.writerow(_COLUMNS)
         for entry in entries:
-            writer.writerow(_flat(entry))
+            writer.writerow(csv_fields(_flat(entry)))
             count += 1
     return count
 
@@ -64,7 +65,7 @@ def _write_xlsx(entries: Iterable[AuditEntry], path: Path) -> int:
     sheet.append(list(_COLUMNS))
     count = 0
     for entry in entries:
-        sheet.append(_flat(entry))
+        sheet.append([xlsx_value(v) for v in _flat(entry)])
         count += 1
     workbook.save(path)
     return count

@@ -17,14 +17,18 @@ from sapbridge.errors import InputError
 
 __all__ = ["FORMATS", "Payment", "detect_format", "read_payments"]
 
-FORMATS: dict[str, Callable[[Path], list[Payment]]] = {
-    "camt053": parse_camt,
-    "camt054": parse_camt,
+def _xml(path: Path, _encoding: str | None) -> list[Payment]:
+    return parse_camt(path)  # XML declares its own encoding
+
+
+FORMATS: dict[str, Callable[[Path, str | None], list[Payment]]] = {
+    "camt053": _xml,
+    "camt054": _xml,
     "mt940": parse_mt940,
     "bai2": parse_bai2,
     "csv": parse_csv,
 }
-"""Format name -> parser. camt.053 and camt.054 share one parser."""
+"""Format name -> parser(path, text encoding or None). camt.053 and camt.054 share one parser."""
 
 
 def detect_format(path: Path) -> str:
@@ -50,8 +54,12 @@ def detect_format(path: Path) -> str:
                      "use --format)", path=str(path))
 
 
-def read_payments(path: Path, fmt: str | None = None) -> list[Payment]:
-    """Payments of a bank file; ``fmt`` forces the format, else it is detected."""
+def read_payments(path: Path, fmt: str | None = None, *, encoding: str | None = None) -> list[Payment]:
+    """Payments of a bank file; ``fmt`` forces the format, else it is detected.
+
+    ``encoding`` forces the text encoding of MT940, BAI2 and CSV files (default: UTF-8, else
+    Windows-1252 with a warning; see :func:`sapbridge.tabular.text_encoding`).
+    """
     name = (fmt or detect_format(path)).lower().replace(".", "").replace("-", "")
     if name not in FORMATS:
         raise InputError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})", path=str(path))
@@ -59,7 +67,7 @@ def read_payments(path: Path, fmt: str | None = None) -> list[Payment]:
         raise InputError("file not found", path=str(path))
     if path.stat().st_size == 0:
         raise InputError("empty file", path=str(path))
-    payments = FORMATS[name](path)
+    payments = FORMATS[name](path, encoding)
     if not payments:
         raise InputError("no incoming payments in the file", path=str(path))
     return payments

@@ -20,6 +20,7 @@ from bai2 import exceptions as bai2_errors
 from sapbridge.bankfiles.payment import Payment, check_currency
 from sapbridge.errors import InputError
 from sapbridge.money import currency_decimals
+from sapbridge.tabular import text_encoding
 
 __all__ = ["parse_bai2"]
 
@@ -51,9 +52,9 @@ def _payments_of_account(account: Any, currency: str, as_of: date | None, path: 
     return payments
 
 
-def parse_bai2(path: Path) -> list[Payment]:
+def parse_bai2(path: Path, encoding: str | None = None) -> list[Payment]:
     """Credit details of a BAI2 file as payments (control totals verified)."""
-    text = path.read_text(encoding="utf-8", errors="replace")
+    text = path.read_text(encoding=text_encoding(path, encoding))
     try:
         parsed = bai2.parse_from_string(text, check_integrity=True)
     except (bai2_errors.ParsingException, bai2_errors.IntegrityException,

@@ -16,7 +16,7 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from sapbridge.bankfiles.payment import Payment, check_currency
 from sapbridge.errors import InputError
-from sapbridge.money import D
+from sapbridge.money import parse_amount
 
 __all__ = ["parse_camt"]
 
@@ -54,9 +54,9 @@ def _amount(node: etree._Element | None, path: Path, where: etree._Element) -> t
     if node is None:
         raise InputError("entry without Amt", path=str(path), row=_line(where))
     try:
-        amount = D(node.text or "")
-    except ValueError:
-        raise InputError(f"Amt is not an amount: {node.text!r}", path=str(path), row=_line(node)) from None
+        amount = parse_amount(node.text or "")
+    except ValueError as exc:
+        raise InputError(f"Amt: {exc}", path=str(path), row=_line(node)) from None
     if amount <= 0:
         raise InputError(f"Amt must be positive, got {node.text!r}", path=str(path), row=_line(node))
     return amount, check_currency(node.get("Ccy", ""), path=str(path), row=_line(node))

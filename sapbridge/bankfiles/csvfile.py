@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import csv
 from datetime import date
-from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
 
 from sapbridge.bankfiles.payment import Payment, check_currency
 from sapbridge.errors import InputError
-from sapbridge.tabular import Column, read_table
+from sapbridge.money import ZERO, parse_amount
+from sapbridge.tabular import Column, read_table, text_encoding
 
 __all__ = ["COLUMNS", "parse_csv"]
 
@@ -28,10 +28,12 @@ COLUMNS = (
 """Every column must be present in the header; the last four may hold empty values."""
 
 
-def _check_header(path: Path) -> None:
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        return
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+def _is_xlsx(path: Path) -> bool:
+    return path.suffix.lower() in {".xlsx", ".xlsm"}
+
+
+def _check_header(path: Path, encoding: str) -> None:
+    with path.open(encoding=encoding, newline="") as handle:
         sample = handle.read(4096)
         handle.seek(0)
         delimiter = ";" if sample.count(";") > sample.count(",") else ","
@@ -42,16 +44,17 @@ def _check_header(path: Path) -> None:
         raise InputError(f"missing column(s): {', '.join(missing)}", path=str(path), row=1)
 
 
-def _quick(path: Path) -> list[Payment] | None:
-    """A fast read of a plain comma CSV (ISO dates, plain amounts, unique ids); None otherwise.
+def _quick(path: Path, encoding: str = "utf-8-sig") -> list[Payment] | None:
+    """A fast read of a plain comma CSV (ISO dates, plain positive amounts, unique ids); None
+    otherwise.
 
     Anything unusual is left to :func:`read_table`, which also names file, row and problem.
     """
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+    if _is_xlsx(path):
         return None
     names = [c.name for c in COLUMNS]
     payments: list[Payment] = []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with path.open(encoding=encoding, newline="") as handle:
         rows = csv.reader(handle)
         header = [h.strip().lower() for h in next(rows, [])]
         if any(name not in header for name in names):
@@ -64,9 +67,9 @@ def _quick(path: Path) -> list[Payment] | None:
                     return None
                 payment_id, value_date, amount, currency, name, account, customer, remittance = pick(raw)
                 payment_id = payment_id.strip()
-                value = Decimal(amount)
+                value = parse_amount(amount)
                 if not (payment_id and len(currency) == 3 and currency.isupper() and currency.isalpha()
-                        and value.is_finite()) or "," in amount:
+                        and value > ZERO) or "," in amount:
                     return None
                 payments.append(Payment(payment_id, date.fromisoformat(value_date), value, currency,
                                         name.strip(), account.strip(), customer.strip(), remittance.strip()))
@@ -77,20 +80,29 @@ def _quick(path: Path) -> list[Payment] | None:
     return payments
 
 
-def parse_csv(path: Path) -> list[Payment]:
-    """Payments of a CSV/XLSX file; one InputError line for a bad header, row or amount."""
-    _check_header(path)
-    quick = _quick(path)
-    if quick is not None:
-        return quick
+def parse_csv(path: Path, encoding: str | None = None) -> list[Payment]:
+    """Payments of a CSV/XLSX file; one InputError line for a bad header, row or amount.
+
+    Amounts must be positive (payments received), as in camt; the text encoding is UTF-8 or
+    Windows-1252 (see :func:`~sapbridge.tabular.text_encoding`) unless ``encoding`` says.
+    """
+    if not _is_xlsx(path):
+        encoding = text_encoding(path, encoding)
+        _check_header(path, encoding)
+        quick = _quick(path, encoding)
+        if quick is not None:
+            return quick
     payments: list[Payment] = []
     seen: dict[str, int] = {}
-    for number, row in enumerate(read_table(path, COLUMNS), start=2):
+    for number, row in enumerate(read_table(path, COLUMNS, encoding=encoding), start=2):
         payment_id = row["payment_id"]
         if payment_id in seen:
             raise InputError(f"payment_id {payment_id!r} repeats row {seen[payment_id]}",
                              path=str(path), row=number)
         seen[payment_id] = number
+        if row["amount"] <= ZERO:
+            raise InputError(f"amount must be positive (a payment received), got {row['amount']}",
+                             path=str(path), row=number)
         payments.append(Payment(
             payment_id=payment_id, value_date=row["value_date"], amount=row["amount"],
             currency=check_currency(row["currency"], path=str(path), row=number),

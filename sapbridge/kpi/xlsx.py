@@ -14,7 +14,7 @@ from openpyxl.styles import Font
 
 from sapbridge.kpi.report import KpiReport, ratio
 from sapbridge.money import quantize
-from sapbridge.tabular import MONEY_FORMAT, SheetSpec, atomic_path
+from sapbridge.tabular import MONEY_FORMAT, SheetSpec, atomic_path, xlsx_value
 
 __all__ = ["MONEY_HEADERS", "RATIO_FORMAT", "workbook_sheets", "write_workbook"]
 
@@ -164,10 +164,7 @@ def workbook_sheets(report: KpiReport) -> dict[str, SheetSpec]:
 
 
 def _cell(sheet: Any, value: Any, number_format: str | None) -> Any:
-    if isinstance(value, float):
-        msg = "refusing to write a float; money and figures must be Decimal"
-        raise TypeError(msg)
-    cell = WriteOnlyCell(sheet, value=value)
+    cell = WriteOnlyCell(sheet, value=xlsx_value(value))
     if number_format is not None and value is not None:
         cell.number_format = number_format
     return cell

@@ -18,7 +18,7 @@ from sqlalchemy import Table, and_, select
 from sqlalchemy.engine import Connection
 
 from sapbridge.errors import InputError
-from sapbridge.money import D, currency_decimals, quantize
+from sapbridge.money import D, currency_decimals, parse_amount, quantize
 from sapbridge.push.authority import PushConfig
 from sapbridge.push.tables import push_batches, push_rows
 from sapbridge.store.schema import credit_segments, open_items
@@ -52,11 +52,11 @@ def _required(raw: Mapping[str, str], *names: str) -> None:
 
 def _amount(text: str, name: str, currency: str) -> Decimal:
     try:
-        value = D(text)
-    except (TypeError, ValueError):
-        msg = f"{name} is not an amount: {text!r}"
+        value = parse_amount(text)
+    except ValueError as exc:
+        msg = f"{name}: {exc}"
         raise InputError(msg) from None
-    if not value.is_finite() or quantize(value, currency) != value:
+    if quantize(value, currency) != value:
         msg = f"{name} {text} has more than {currency_decimals(currency)} decimals for {currency}"
         raise InputError(msg)
     return value

@@ -112,7 +112,7 @@ def test_mt940_credit_with_structured_details(tmp_path):
 
 def test_mt940_with_unreadable_line_is_refused(tmp_path):
     path = _write(tmp_path, "s.sta", MT940.replace(":61:2611211121D50,00NTRFNONREF", ":61:garbage"))
-    with pytest.raises(InputError, match=r"s\.sta: .*MT940"):
+    with pytest.raises(InputError, match=r"s\.sta, row 7: MT940 statement 1: :61: line not readable"):
         read_payments(path)
 
 
@@ -173,3 +173,12 @@ def test_quick_and_general_csv_readers_agree(tmp_path):
     general = _write(tmp_path, "general.csv", CSV.replace("21.11.2026", "2026-11-21"))
     assert _quick(general) is None
     assert read_payments(general) == quick
+
+
+def test_a_forced_encoding_reads_what_cp1252_would_garble(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes(CSV.replace("Nordic Foods", "Łódź Spółka").encode("iso-8859-2"))
+    assert read_payments(path)[0].payer_name != "Łódź Spółka"  # read as Windows-1252, with a warning
+    assert read_payments(path, encoding="iso-8859-2")[0].payer_name == "Łódź Spółka"
+    with pytest.raises(InputError, match=r"p\.csv: unknown encoding 'latin-99'"):
+        read_payments(path, encoding="latin-99")

@@ -213,10 +213,13 @@ def test_rows_with_extra_cells_blank_lines_and_short_rows_are_read(tmp_path):
     assert (second.claim_id, second.claim_date) == ("PA-2", date(2026, 1, 2))
 
 
-def test_a_file_that_is_not_utf8_is_one_line(tmp_path):
+def test_a_file_that_is_not_utf8_is_read_as_windows_1252(tmp_path):
     path = tmp_path / "claims.csv"
-    path.write_bytes(HEADER.encode() + "PA-1,1,2026-01-01,R\xe9f,10,EUR,claimed,,,\n".encode("latin-1"))
-    with pytest.raises(InputError, match=r"claims.csv: unreadable: 'utf-8' codec can't decode"):
+    path.write_bytes(HEADER.encode() + "PA-1,1,2026-01-01,R\xe9f,10,EUR,claimed,,,\n".encode("cp1252"))
+    (claim,) = read_claims(path)
+    assert claim.reference_text == "R\xe9f"
+    path.write_bytes(HEADER.encode() + b"PA-1,1,2026-01-01,R\x81f,10,EUR,claimed,,,\n")
+    with pytest.raises(InputError, match=r"claims.csv: neither UTF-8 nor Windows-1252 text \(byte \d+\)"):
         read_claims(path)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from datetime import date
-from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -14,12 +13,13 @@ from sqlalchemy import select
 
 from sapbridge.bankfiles.payment import check_currency, normalise_account
 from sapbridge.errors import InputError
+from sapbridge.money import parse_amount
 from sapbridge.reconcile.cash.model import CustomerRecord, Habit, OpenItem
 from sapbridge.reconcile.cash.reference_habits import ReferenceHabit
 from sapbridge.reconcile.cash.tables import cash_habits, cash_reference_habits
 from sapbridge.store import Store
 from sapbridge.store.schema import customer_bank_accounts, customers, open_items
-from sapbridge.tabular import Column, read_table
+from sapbridge.tabular import Column, read_table, text_encoding
 
 __all__ = ["OPEN_ITEM_COLUMNS", "load_customers", "load_habits", "load_open_items", "load_reference_habits"]
 
@@ -39,7 +39,7 @@ def _require_header(path: Path, columns: tuple[Column, ...]) -> None:
     """Optional-value columns must still be present in the header."""
     if path.suffix.lower() in {".xlsx", ".xlsm"} or not path.is_file():
         return
-    with path.open(encoding="utf-8-sig") as handle:
+    with path.open(encoding=text_encoding(path)) as handle:
         first = handle.readline()
     delimiter = ";" if first.count(";") > first.count(",") else ","
     present = {name.strip().lower() for name in first.strip().split(delimiter)}
@@ -73,7 +73,7 @@ def _fast_open_items(path: Path) -> list[OpenItem] | None:
         return None
     names = [c.name for c in OPEN_ITEM_COLUMNS]
     items: list[OpenItem] = []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with path.open(encoding=text_encoding(path), newline="") as handle:
         rows = csv.reader(handle)
         header = [h.strip().lower() for h in next(rows, [])]
         if any(name not in header for name in names):
@@ -89,8 +89,8 @@ def _fast_open_items(path: Path) -> list[OpenItem] | None:
                 if not (cc and cu and fy and doc and it and len(ccy) == 3 and ccy.isupper()
                         and ccy.isalpha()):
                     return None
-                value = Decimal(amount)
-                if not value.is_finite() or "," in amount:
+                value = parse_amount(amount)
+                if "," in amount:
                     return None
                 items.append(OpenItem(cc, cu, fy, doc, it, ref, asg, _plain_date(posted), _plain_date(due),
                                       value, ccy))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 
 from sapbridge.audit import log as audit
 from sapbridge.bankfiles import read_payments
@@ -46,13 +46,6 @@ class CashRunResult:
     result: CashResult | None = None
 
 
-def _start_run(store: Store, run_id: str, system: str, actor: str, inputs: dict[str, Any]) -> None:
-    with store.engine.begin() as conn:
-        conn.execute(insert(reconcile_runs).values(
-            run_id=run_id, kind="cash", system=system, actor=actor, started_at=datetime.now(UTC),
-            inputs=json.dumps(inputs, sort_keys=True)))
-
-
 def _items_by_key(items: list[OpenItem], keys: set[ItemKey]) -> dict[ItemKey, OpenItem]:
     """The open items with these keys (one cheap pass, even over a million items)."""
     documents = {key[2] for key in keys}
@@ -87,7 +80,10 @@ def _texts(rows: list[dict[str, Any]], payments: dict[str, Payment], result: Cas
 
 
 def _finish_run(store: Store, run_id: str, system: str, actor: str, payments: list[Payment],
-                items: list[OpenItem], result: CashResult, summary: dict[str, Any]) -> None:
+                items: list[OpenItem], result: CashResult, summary: dict[str, Any],
+                started: tuple[datetime, dict[str, Any]]) -> None:
+    """Record the run, its proposals and its audit entry in one transaction (a failed or killed
+    run records nothing, so no run is ever left without a finish time)."""
     by_id = {p.payment_id: p for p in payments}
     now = datetime.now(UTC)
     rows = [{
@@ -100,13 +96,14 @@ def _finish_run(store: Store, run_id: str, system: str, actor: str, payments: li
     unique = list({(r["payment_id"], r["company_code"], r["fiscal_year"], r["document"], r["item"]): r
                    for r in rows}.values())
     with store.engine.begin() as conn:
+        conn.execute(insert(reconcile_runs).values(
+            run_id=run_id, kind="cash", system=system, actor=actor, started_at=started[0], finished_at=now,
+            inputs=json.dumps(started[1], sort_keys=True), summary=json.dumps(summary, sort_keys=True)))
         if unique:
             conn.execute(insert(cash_proposals), unique)
             texts = _texts(unique, by_id, result, items)
             if texts:
                 conn.execute(insert(cash_proposal_texts), texts)
-        conn.execute(update(reconcile_runs).where(reconcile_runs.c.run_id == run_id).values(
-            finished_at=now, summary=json.dumps(summary, sort_keys=True)))
         audit.record(conn, action="reconcile_cash", actor=actor, run_id=run_id, detail=summary)
 
 
@@ -130,9 +127,9 @@ def run_cash(store: Store, settings: Settings, *, system: str, payments: Path, o
         run_id = str(uuid.uuid4())
         inputs = {"payments": str(payments), "format": fmt, "open_items": str(open_items or "store"),
                   "customers": str(customers or "store"), "out": str(out)}
-        _start_run(store, run_id, system, actor, inputs)
+        started = (datetime.now(UTC), inputs)
         result = match_payments(paid, items, people, config, habits)
         summary = {"run_id": run_id, "system": system, **summarise(paid, result)}
         files = write_outputs(Path(out), result, summary)
-        _finish_run(store, run_id, system, actor, paid, items, result, summary)
+        _finish_run(store, run_id, system, actor, paid, items, result, summary, started)
     return CashRunResult(run_id, summary, int(summary["needs_review"]), files, result)

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from sapbridge.tabular import xlsx_value
+
 __all__ = ["write_sheets"]
 
 _MONEY_FORMAT = "#,##0.00;[Red]-#,##0.00"
@@ -50,7 +52,7 @@ def _column(index: int) -> str:
 
 
 def _text(value: str) -> str:
-    return escape(value.replace("\x00", ""), {'"': "&quot;"})
+    return escape(value.replace("\x00", ""), {'"': "&quot;", "\r": "&#13;"})
 
 
 def _cell(ref: str, value: Any, style: int = 0) -> str:
@@ -65,7 +67,7 @@ def _cell(ref: str, value: Any, style: int = 0) -> str:
     if isinstance(value, float):
         msg = "refusing to write a float; money and figures must be Decimal"
         raise TypeError(msg)
-    text = value.isoformat() if isinstance(value, date) else str(value)
+    text = value.isoformat() if isinstance(value, date) else str(xlsx_value(value))
     style_attr = f' s="{style}"' if style else ""
     return f'<c r="{ref}" t="inlineStr"{style_attr}><is><t xml:space="preserve">{_text(text)}</t></is></c>'
 

@@ -11,13 +11,13 @@ import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from sapbridge.errors import InputError
-from sapbridge.money import ZERO, D
+from sapbridge.money import ZERO
 from sapbridge.reconcile.recoveries.config import RecoveriesConfig
 from sapbridge.reconcile.recoveries.model import CLAIM_STATUSES, Claim, ClaimStatus, Dispute
 from sapbridge.reconcile.references import extract_candidates, normalise_reference
@@ -148,31 +148,15 @@ def _text(value: Any) -> str:
 
 
 def _money(rows: _Rows, row: int, column: str, value: Any, *, required: bool = False) -> Decimal:
-    if value.__class__ is str and value:
-        try:  # the common case, plain "1234.50", without the slower checks below
-            amount = Decimal(value)
-        except InvalidOperation:
-            pass
-        else:
-            if amount.is_finite():
-                return amount
-    if isinstance(value, int | Decimal) and not isinstance(value, bool):
-        return D(value)
-    text = repr(value) if isinstance(value, float) else _text(value)
+    text = f"{Decimal(repr(value)):f}" if isinstance(value, float) else _text(value)
     if not text:
         if required:
             raise rows.fail(f"{column} is empty", row)
         return ZERO
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        try:
-            amount = _parse_money(text)
-        except (ValueError, ArithmeticError):
-            raise rows.fail(f"{column}: not an amount: {text!r}", row) from None
-    if not amount.is_finite():
-        raise rows.fail(f"{column}: not an amount: {text!r}", row)
-    return amount
+        return _parse_money(text)
+    except ValueError as exc:
+        raise rows.fail(f"{column}: {exc}", row) from None
 
 
 def _date(rows: _Rows, row: int, column: str, value: Any, *, required: bool = False) -> date | None:
@@ -435,13 +419,9 @@ def _plain_amounts(values: list[str], *, required: bool) -> list[Decimal]:
     if required and not all(values):
         raise _NotPlain
     try:
-        amounts = [Decimal(value) if value else ZERO for value in values]
-        finite = sum(amounts, ZERO).is_finite()  # a NaN or an infinity makes the sum one too
-    except InvalidOperation:
+        return [_parse_money(value) if value else ZERO for value in values]
+    except ValueError:
         raise _NotPlain from None
-    if not finite:
-        raise _NotPlain
-    return amounts
 
 
 def _plain_dates(values: list[str]) -> list[date | None]:

@@ -24,7 +24,7 @@ from sapbridge.reconcile.recoveries.model import (
     RecoveriesResult,
     ResultRow,
 )
-from sapbridge.tabular import SheetSpec, atomic_path, write_xlsx
+from sapbridge.tabular import SheetSpec, atomic_path, csv_fields, write_xlsx
 
 __all__ = ["ROW_COLUMNS", "WORKBOOK", "Totals", "build_outputs", "publish", "row_values", "summarise",
            "totals"]
@@ -166,7 +166,7 @@ def _write_rows(target: Path, rows: list[ResultRow]) -> None:
     with atomic_path(target) as temp, temp.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(ROW_COLUMNS)
-        writer.writerows(row_values(row) for row in rows)
+        writer.writerows(csv_fields(row_values(row)) for row in rows)
 
 
 def build_outputs(result: RecoveriesResult, out: Path, sums: Totals | None = None) -> Path:
