@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import requests
 from cryptography import x509
 from rfc3161_client import (
+    HashAlgorithm,
     PKIStatus,
     TimestampRequestBuilder,
     VerificationError,
@@ -30,6 +31,11 @@ from sapbridge.errors import AuditError
 __all__ = ["Timestamper", "check_token"]
 
 _QUERY_TYPE = "application/timestamp-query"
+_DIGESTS = {
+    "2.16.840.1.101.3.4.2.1": hashlib.sha256,
+    "2.16.840.1.101.3.4.2.2": hashlib.sha384,
+    "2.16.840.1.101.3.4.2.3": hashlib.sha512,
+}
 
 
 def _decoded(token: bytes) -> TimeStampResponse | str:
@@ -56,8 +62,8 @@ class Timestamper:
 
     def stamp(self, data: bytes) -> bytes:
         """The TSA's token (DER response) over SHA-256 of ``data``; AuditError when it fails."""
-        request = TimestampRequestBuilder().data(data).nonce(nonce=True) \
-            .cert_request(cert_request=True).build()
+        request = TimestampRequestBuilder().data(data).hash_algorithm(HashAlgorithm.SHA256) \
+            .nonce(nonce=True).cert_request(cert_request=True).build()
         try:
             reply = requests.post(self.url, data=request.as_bytes(), timeout=self.timeout,
                                   headers={"Content-Type": _QUERY_TYPE})
@@ -88,7 +94,11 @@ def check_token(token: bytes, data: bytes, *, ca_file: Path | None) -> str:
     response = _decoded(token)
     if isinstance(response, str):
         return response
-    if response.tst_info.message_imprint.message != hashlib.sha256(data).digest():
+    imprint = response.tst_info.message_imprint
+    digest = _DIGESTS.get(imprint.hash_algorithm.dotted_string)
+    if digest is None:
+        return f"timestamp token uses an unsupported hash ({imprint.hash_algorithm.dotted_string})"
+    if imprint.message != digest(data).digest():
         return "timestamp token covers other data than the anchor line"
     if ca_file is None:
         return ""

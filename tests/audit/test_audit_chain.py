@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import delete, insert, select, update
 
-from sapbridge.audit.chain import ALG_HMAC, canonical_json, entry_hash
 from sapbridge.audit.auditlog import AuditLog
+from sapbridge.audit.chain import ALG_HMAC, canonical_json, entry_hash
 from sapbridge.audit.log import get_entry, query, record, verify
 from sapbridge.audit.tables import audit_head, audit_log
 from sapbridge.audit.verify import hashed_fields
