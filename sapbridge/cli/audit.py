@@ -179,7 +179,7 @@ def audit_show(app: AppContext, entry_id: int) -> None:
 @audit_group.command("export")
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default=None,
               help="csv, xlsx or jsonl (default: from the --output suffix).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True,
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, metavar="FILE",
               help="File to write (its folder must exist), e.g. evidence.xlsx.")
 @_filters
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
