@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from sapbridge.audit.log import verify
+from sapbridge.audit.log import record, verify
 from sapbridge.audit.tables import audit_log
 
 PROCESSES = 8
@@ -67,3 +68,37 @@ def test_parallel_processes_append_one_line(store, tmp_path) -> None:
     result = verify(store.engine)
     assert result.ok, result.reason
     assert result.checked == PROCESSES * ENTRIES
+
+
+_HOLDER = """
+import sys, time
+from sapbridge.audit.log import record
+from sapbridge.store import open_store
+
+store = open_store(sys.argv[1])
+with store.engine.begin() as conn:
+    record(conn, action="approved", actor="victim", run_id="killed")
+    print("recorded", flush=True)
+    time.sleep(120)  # killed here, holding the head row, before the commit
+"""
+
+
+def test_a_writer_killed_mid_append_leaves_the_chain_whole(store) -> None:
+    with store.engine.begin() as conn:
+        record(conn, action="sync_run", actor="before", run_id="r0")
+    with subprocess.Popen([sys.executable, "-c", _HOLDER, store.url], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True) as holder:
+        try:
+            assert holder.stdout is not None
+            assert holder.stdout.readline().strip() == "recorded"
+        finally:
+            holder.send_signal(signal.SIGKILL)
+            holder.wait(timeout=30)
+    with store.engine.begin() as conn:  # the lock died with the process: this does not hang
+        seq = record(conn, action="sync_run", actor="after", run_id="r1")
+    assert seq == 2
+    result = verify(store.engine)
+    assert result.ok, result.reason
+    with store.engine.connect() as conn:
+        actors = conn.execute(select(audit_log.c.actor).order_by(audit_log.c.seq)).scalars().all()
+    assert actors == ["before", "after"]
