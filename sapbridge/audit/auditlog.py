@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
@@ -29,7 +29,11 @@ from sapbridge.audit.origin import Origin
 from sapbridge.audit.rows import entry_select, read_rows
 from sapbridge.audit.tables import HEAD_ID, audit_head, audit_log
 from sapbridge.audit.verify import ChainWalk, VerifyResult, hashed_fields, walk_chain
+from sapbridge.config import Settings
 from sapbridge.errors import AuditError, ConfigError
+
+if TYPE_CHECKING:  # imported when a TSA is configured: it brings requests and cryptography
+    from sapbridge.audit.timestamp import Timestamper
 
 __all__ = ["DEFAULT_KEY_ENV", "EXECUTION_OPTION", "AnchorOutcome", "AuditLog"]
 
@@ -63,7 +67,7 @@ class AuditLog:
     key: bytes | None = field(default=None, repr=False)
     key_env: str = DEFAULT_KEY_ENV
     anchors: AnchorDir | None = None
-    timestamper: Any = None  # a sapbridge.audit.timestamp.Timestamper (imported only when used)
+    timestamper: Timestamper | None = None
     origin: Origin = field(default_factory=Origin.current)
 
     @classmethod
@@ -73,7 +77,7 @@ class AuditLog:
         return cls(key=value.encode("utf-8") if value else None, key_env=key_env, **kwargs)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> AuditLog:
+    def from_settings(cls, settings: Settings) -> AuditLog:
         """Built from ``[audit]``: ``key_env``, ``anchors``, ``tsa_url``, ``tsa_ca_file``."""
         section = settings.section("audit")
         where = f"{settings.path or 'config'}: [audit]"
