@@ -10,6 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from sapbridge.audit.anchors import AnchorDir
+from sapbridge.audit.auditlog import AuditLog
 from sapbridge.audit.log import record, verify
 from sapbridge.audit.tables import audit_log
 
@@ -102,3 +104,31 @@ def test_a_writer_killed_mid_append_leaves_the_chain_whole(store) -> None:
     with store.engine.connect() as conn:
         actors = conn.execute(select(audit_log.c.actor).order_by(audit_log.c.seq)).scalars().all()
     assert actors == ["before", "after"]
+
+
+_ANCHORER = """
+import sys
+from pathlib import Path
+from sapbridge.audit.anchors import AnchorDir
+from sapbridge.audit.auditlog import AuditLog
+from sapbridge.store import open_store
+
+store = open_store(sys.argv[1], audit=AuditLog(key=b"k", anchors=AnchorDir(Path(sys.argv[2]))))
+for _ in range(int(sys.argv[3])):
+    store.audit.anchor(store.engine)
+store.dispose()
+"""
+
+
+def test_parallel_anchor_writers_never_interleave_lines(sqlite_store, tmp_path) -> None:
+    log = AuditLog(key=b"k", anchors=AnchorDir(tmp_path / "anchors"))
+    engine = log.bind(sqlite_store.engine)
+    with engine.begin() as conn:
+        record(conn, action="sync_run", actor="x", run_id="r")
+    args = [sqlite_store.url, str(tmp_path / "anchors"), "25"]
+    procs = [subprocess.Popen([sys.executable, "-c", _ANCHORER, *args]) for _ in range(4)]
+    assert [proc.wait(timeout=120) for proc in procs] == [0] * 4
+    lines = log.anchors.read(log.key)
+    assert len(lines) == 100
+    assert all(line.anchor is not None for line in lines), [x.problem for x in lines][:3]
+    assert verify(engine).ok
