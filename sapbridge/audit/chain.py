@@ -4,6 +4,10 @@ Each entry's hash covers its own fields (including ``seq`` and ``prev_hash``) se
 canonical JSON: keys sorted, no whitespace, UTF-8, Decimals as strings, times as UTC ISO 8601
 with microseconds. With a secret key the hash is an HMAC-SHA256, so someone who can write to the
 store but does not hold the key cannot recompute a consistent chain after an edit.
+
+The set of fields is versioned (the entry's ``form``): form 1, written before entries recorded
+the OS login and host, covers :data:`FIELDS_V1`; form 2 adds ``os_login``, ``host`` and ``form``
+itself. Old entries keep verifying in the form they were written in.
 """
 
 from __future__ import annotations
@@ -17,8 +21,12 @@ from decimal import Decimal
 from typing import Any
 
 __all__ = [
+    "ALGORITHMS",
     "ALG_HMAC",
     "ALG_SHA256",
+    "FIELDS_V1",
+    "FIELDS_V2",
+    "FORM_CURRENT",
     "GENESIS_HASH",
     "canonical_json",
     "entry_hash",
@@ -34,6 +42,21 @@ ALG_SHA256 = "sha256"
 
 ALG_HMAC = "hmac-sha256"
 """HMAC-SHA256 keyed with a secret from the environment: detects deliberate edits too."""
+
+ALGORITHMS = (ALG_SHA256, ALG_HMAC)
+"""Every ``alg`` an entry may carry."""
+
+FIELDS_V1 = (
+    "seq", "at", "action", "actor", "run_id", "batch_id", "row_no", "customer", "before_json",
+    "after_json", "sap_document", "message", "detail_json", "alg", "prev_hash",
+)
+"""Fields hashed in form 1 (entries written before the OS login and host were recorded)."""
+
+FIELDS_V2 = (*FIELDS_V1, "os_login", "host", "form")
+"""Fields hashed in form 2: who really ran the process, on which host, and the form itself."""
+
+FORM_CURRENT = 2
+"""The form new entries are written in."""
 
 
 def utc_iso(value: datetime) -> str:

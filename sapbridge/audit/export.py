@@ -14,15 +14,25 @@ from sapbridge.audit.log import AuditEntry
 from sapbridge.errors import InputError
 from sapbridge.tabular import csv_fields, xlsx_value
 
-__all__ = ["FORMATS", "write_entries"]
+__all__ = ["FORMATS", "format_for", "write_entries"]
 
 FORMATS = ("csv", "xlsx", "jsonl")
 """Export formats ``audit export --format`` accepts."""
 
 _COLUMNS = (
     "seq", "at", "action", "actor", "run_id", "batch_id", "row_no", "customer", "before",
-    "after", "sap_document", "message", "detail", "alg", "prev_hash", "hash",
+    "after", "sap_document", "message", "detail", "alg", "prev_hash", "hash", "os_login",
+    "host", "form",
 )
+
+
+def format_for(path: Path) -> str:
+    """The export format a file name asks for (``.csv``, ``.xlsx``, ``.jsonl``)."""
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        msg = f"cannot tell the export format from the name; use --format ({', '.join(FORMATS)})"
+        raise InputError(msg, path=str(path))
+    return suffix
 
 
 def _flat(entry: AuditEntry) -> list[Any]:
@@ -78,10 +88,16 @@ def write_entries(entries: Iterable[AuditEntry], path: str | Path, *, fmt: str) 
         msg = f"unknown export format {fmt!r} (use {', '.join(FORMATS)})"
         raise InputError(msg, path=str(path))
     target = Path(path)
+    if not target.parent.is_dir():
+        msg = f"folder {target.parent} does not exist; create it or choose another --output"
+        raise InputError(msg, path=str(target))
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         count = writers[fmt](entries, temp)
         temp.replace(target)
+    except OSError as exc:
+        msg = f"cannot write the export: {exc.strerror or exc}"
+        raise InputError(msg, path=str(target)) from exc
     finally:
         temp.unlink(missing_ok=True)
     return count

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text, insert
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import Connection
 
 from sapbridge.audit.chain import GENESIS_HASH
@@ -34,7 +46,11 @@ audit_log = Table(
     Column("alg", String(16), nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("os_login", String(64)),
+    Column("host", String(255)),
+    Column("form", Integer),
 )
+"""``os_login``, ``host`` and ``form`` are empty on entries written before migration 2 (form 1)."""
 Index("ix_audit_batch", audit_log.c.batch_id, audit_log.c.row_no)
 Index("ix_audit_at", audit_log.c.at)
 
@@ -49,7 +65,18 @@ audit_head = Table(
 never fork the chain, and ``verify`` compares it with the last entry to detect truncation."""
 
 
+_ADDED_IN_2 = {"os_login": "VARCHAR(64)", "host": "VARCHAR(255)", "form": "INTEGER"}
+
+
 @migration("audit", 1, "append-only audit log with hash chain and head")
 def _create_audit(conn: Connection) -> None:
     metadata.create_all(conn)
     conn.execute(insert(audit_head).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH))
+
+
+@migration("audit", 2, "entries record the OS login and host; canonical form version")
+def _add_origin(conn: Connection) -> None:
+    present = {c["name"] for c in inspect(conn).get_columns("audit_log")}
+    for name, sql_type in _ADDED_IN_2.items():
+        if name not in present:  # a store created by migration 1 of this version has them
+            conn.execute(text(f"ALTER TABLE audit_log ADD COLUMN {name} {sql_type}"))

@@ -5,22 +5,21 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
 from sapbridge.audit.chain import canonical_json
-from sapbridge.audit.log import export, get_entry, query, set_key_env, verify
+from sapbridge.audit.export import FORMATS, format_for
+from sapbridge.audit.log import export, get_entry, query
+from sapbridge.audit.verify import VerifyResult
 from sapbridge.cli.context import AppContext
-from sapbridge.errors import InputError
+from sapbridge.errors import ConfigError, InputError
 
 __all__ = ["COMMANDS"]
 
 EXIT_BROKEN = 1
 """``audit verify`` found a broken chain."""
-
-
-def _key_env(app: AppContext) -> None:
-    set_key_env(str(app.settings.section("audit").get("key_env", "SAPBRIDGE_AUDIT_KEY")))
 
 
 def _when(value: str | None, name: str) -> datetime | None:
@@ -54,38 +53,85 @@ def audit_group() -> None:
     \b
     Example:
       sapbridge audit verify
+      sapbridge audit anchor
       sapbridge audit list --batch L-20261122-1a2b3c4d
-      sapbridge audit export --format xlsx --output evidence.xlsx --since 2026-01-01
+      sapbridge audit export --output evidence.xlsx --since 2026-01-01
     """
 
 
 @audit_group.command("verify")
-@click.option("--require-key", is_flag=True, help="Every entry must be HMAC-keyed.")
+@click.option("--require-key", is_flag=True,
+              help="Fail when no audit key is configured (the chain must be HMAC-keyed).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 @click.pass_obj
 def audit_verify(app: AppContext, require_key: bool, as_json: bool) -> None:
-    """Check the hash chain; name the first edited, deleted, inserted or reordered entry.
+    """Check the hash chain and the anchors; name the first edited, deleted or cut-off entry.
 
-    Exit code 1 when the chain is broken. Keep the printed head hash outside the store
-    (e.g. in the job log): it proves later that nothing was cut off the end.
+    With a key configured every entry must be keyed. With [audit] anchors configured, every
+    anchor must still name an entry of the chain with the same hash (else the log was
+    truncated or rewritten), and its timestamp token must match. Exit code 1 when broken.
 
     \b
     Example:
       SAPBRIDGE_AUDIT_KEY=... sapbridge audit verify --require-key
     """
-    _key_env(app)
-    result = verify(app.store.engine, require_key=require_key)
+    result = app.store.audit.verify(app.store.engine, require_key=require_key)
     if as_json:
         click.echo(json.dumps({"ok": result.ok, "checked": result.checked,
                                "first_broken_id": result.first_broken_id,
-                               "reason": result.reason, "head_hash": result.head_hash}))
-    elif result.ok:
-        click.echo(f"audit log intact: {result.checked} entries, head {result.head_hash}")
+                               "reason": result.reason, "head_hash": result.head_hash,
+                               "anchors_checked": result.anchors_checked,
+                               "notes": list(result.notes)}))
+    else:
+        _print_verify(result)
+    if not result.ok:
+        sys.exit(EXIT_BROKEN)
+
+
+def _print_verify(result: VerifyResult) -> None:
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    anchors = f", {result.anchors_checked} anchors hold" if result.anchors_checked else ""
+    if result.ok:
+        click.echo(f"audit log intact: {result.checked} entries{anchors}, "
+                   f"head {result.head_hash}")
+    elif result.first_broken_id is None:
+        click.echo(f"audit log BROKEN: {result.reason}", err=True)
     else:
         click.echo(f"audit log BROKEN at entry {result.first_broken_id}: {result.reason} "
                    f"({result.checked} entries verified before it)", err=True)
-    if not result.ok:
-        sys.exit(EXIT_BROKEN)
+
+
+@audit_group.command("anchor")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@click.pass_obj
+def audit_anchor(app: AppContext, as_json: bool) -> None:
+    """Copy the head of the log (entry id and hash) to the anchor directory, for a cron job.
+
+    Needs [audit] anchors = "DIR" in the config; with [audit] tsa_url the anchor is also
+    timestamped by that TSA (a TSA that is down is reported, the anchor is still written).
+
+    \b
+    Example (crontab, hourly):
+      0 * * * *  sapbridge audit anchor
+    """
+    outcome = app.store.audit.anchor(app.store.engine)
+    if outcome is None:
+        msg = "no anchor directory configured: set [audit] anchors = \"DIR\" in the config"
+        raise ConfigError(msg)
+    anchor = outcome.anchor
+    if as_json:
+        click.echo(json.dumps({"seq": anchor.seq if anchor else None,
+                               "hash": anchor.hash if anchor else None,
+                               "token": str(outcome.token) if outcome.token else None,
+                               "tsa_error": outcome.tsa_error or None}))
+    elif anchor is None:
+        click.echo("audit log is empty: nothing to anchor")
+    else:
+        stamped = f", timestamp token {outcome.token}" if outcome.token else ""
+        click.echo(f"anchored entry {anchor.seq} (hash {anchor.hash}){stamped}")
+    if outcome.tsa_error:
+        click.echo(f"warning: anchor written but not timestamped: {outcome.tsa_error}", err=True)
 
 
 @audit_group.command("list")
@@ -131,25 +177,28 @@ def audit_show(app: AppContext, entry_id: int) -> None:
 
 
 @audit_group.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "jsonl"]), required=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default=None,
+              help="csv, xlsx or jsonl (default: from the --output suffix).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True, metavar="FILE",
+              help="File to write (its folder must exist), e.g. evidence.xlsx.")
 @_filters
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 @click.pass_obj
-def audit_export(app: AppContext, fmt: str, output: str, since: str | None,
+def audit_export(app: AppContext, fmt: str | None, output: str, since: str | None,
                  until: str | None, actor: str | None, action: str | None,
                  batch_id: str | None, customer: str | None, as_json: bool) -> None:
     """Export entries as evidence for auditors (amounts stay exact, as text).
 
     \b
     Example:
-      sapbridge audit export --format csv -o audit-2026-q4.csv --since 2026-10-01
+      sapbridge audit export -o audit-2026-q4.csv --since 2026-10-01
     """
-    count = export(app.store.engine, output, fmt=fmt, since=_when(since, "since"),
+    chosen = fmt or format_for(Path(output))
+    count = export(app.store.engine, output, fmt=chosen, since=_when(since, "since"),
                    until=_when(until, "until"), actor=actor, action=action,
                    batch_id=batch_id, customer=customer)
     if as_json:
-        click.echo(json.dumps({"written": count, "path": output, "format": fmt}))
+        click.echo(json.dumps({"written": count, "path": output, "format": chosen}))
     else:
         click.echo(f"wrote {count} entries to {output}")
 

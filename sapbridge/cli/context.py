@@ -7,6 +7,8 @@ import os
 import sys
 from dataclasses import dataclass, field
 
+from sapbridge.audit.auditlog import AuditLog
+from sapbridge.cli.audit_anchor import anchor_after_command
 from sapbridge.config import Settings, load_settings
 from sapbridge.logs import configure_logging, new_run_id
 from sapbridge.store import Store, open_store
@@ -43,7 +45,8 @@ class AppContext:
     def store(self) -> Store:
         """The opened, migrated store (opened on first use)."""
         if self._store is None:
-            self._store = open_store(self.settings.store_url)
+            self._store = open_store(self.settings.store_url,
+                                     audit=AuditLog.from_settings(self.settings))
         return self._store
 
     @property
@@ -59,6 +62,7 @@ class AppContext:
         return sys.stderr.isatty()
 
     def close(self) -> None:
-        """Release the store's connections."""
+        """Anchor the audit head outside the store (when configured); release connections."""
         if self._store is not None:
+            anchor_after_command(self._store)
             self._store.dispose()

@@ -11,7 +11,6 @@ from typing import Any
 import click
 
 from sapbridge.audit.chain import to_jsonable
-from sapbridge.audit.log import set_key_env
 from sapbridge.cli.context import AppContext
 from sapbridge.errors import ControlError
 from sapbridge.push.authority import PushConfig, load_push_config
@@ -26,7 +25,6 @@ EXIT_INCOMPLETE = 1
 def _setup(app: AppContext, declared: str | None, attempted: str) -> tuple[PushConfig, str]:
     """The push config and the configured user acting now (a refused identity is logged)."""
     config = load_push_config(app.settings)
-    set_key_env(config.audit_key_env)
     os_login = os.environ.get("SAPBRIDGE_USER") or getpass.getuser()
     actor = identify(app.store.engine, config, declared=declared or app.actor_override,
                      os_login=os_login, run_id=app.run_id, attempted=attempted)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -12,6 +12,9 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from sapbridge.errors import StoreError
 from sapbridge.store.migrations import migrate
+
+if TYPE_CHECKING:
+    from sapbridge.audit.auditlog import AuditLog
 
 __all__ = ["COMPONENT_MODULES", "DEFAULT_URL", "Store", "open_store", "redact_url"]
 
@@ -51,10 +54,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 @dataclass(slots=True)
 class Store:
-    """An opened, migrated store."""
+    """An opened, migrated store; its engine's connections append with ``audit``."""
 
     engine: Engine
     url: str
+    audit: AuditLog
 
     @property
     def dialect(self) -> str:
@@ -66,8 +70,16 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(url: str = DEFAULT_URL, *, echo: bool = False) -> Store:
-    """Open the store at ``url`` and bring its schema up to date."""
+def open_store(url: str = DEFAULT_URL, *, echo: bool = False,
+               audit: AuditLog | None = None) -> Store:
+    """Open the store at ``url`` and bring its schema up to date.
+
+    ``audit`` is how entries are written (key, anchors): the CLI passes
+    ``AuditLog.from_settings(settings)``; without it the key is read once from
+    ``SAPBRIDGE_AUDIT_KEY``.
+    """
+    from sapbridge.audit.auditlog import AuditLog
+
     for module in COMPONENT_MODULES:
         importlib.import_module(module)
     try:
@@ -85,4 +97,5 @@ def open_store(url: str = DEFAULT_URL, *, echo: bool = False) -> Store:
         reason = str(orig).strip().splitlines()[0] if orig else type(exc).__name__
         msg = f"cannot open store {redact_url(url)}: {reason}"
         raise StoreError(msg) from exc
-    return Store(engine=engine, url=url)
+    log = audit if audit is not None else AuditLog.from_environment()
+    return Store(engine=log.bind(engine), url=url, audit=log)

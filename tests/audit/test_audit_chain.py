@@ -8,9 +8,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import delete, insert, select, update
 
+from sapbridge.audit.auditlog import AuditLog
 from sapbridge.audit.chain import ALG_HMAC, canonical_json, entry_hash
 from sapbridge.audit.log import get_entry, query, record, verify
 from sapbridge.audit.tables import audit_head, audit_log
+from sapbridge.audit.verify import hashed_fields
 from sapbridge.errors import AuditError
 
 N = 6
@@ -76,7 +78,8 @@ def test_entry_rolls_back_with_callers_transaction(sqlite_store) -> None:
 
 
 EDITABLE = ["at", "action", "actor", "run_id", "batch_id", "row_no", "customer", "before_json",
-            "after_json", "sap_document", "message", "detail_json", "alg", "prev_hash", "hash"]
+            "after_json", "sap_document", "message", "detail_json", "alg", "prev_hash", "hash",
+            "os_login", "host", "form"]
 
 
 @pytest.mark.parametrize("seq", range(1, N + 1))
@@ -87,7 +90,8 @@ def test_every_single_field_edit_is_detected(sqlite_store, seq: int, column: str
     row = _rows(engine)[seq - 1]
     new = {"at": row["at"].replace(year=2001), "row_no": 99, "alg": "sha512",
            "before_json": '{"credit_limit":"999"}', "after_json": '{"credit_limit":"1"}',
-           "detail_json": "{}", "prev_hash": "f" * 64, "hash": "e" * 64}.get(column, "tampered")
+           "detail_json": "{}", "prev_hash": "f" * 64, "hash": "e" * 64, "form": 1,
+           }.get(column, "tampered")
     with engine.begin() as conn:
         conn.execute(update(audit_log).where(audit_log.c.seq == seq).values({column: new}))
     result = verify(engine)
@@ -113,9 +117,7 @@ def test_every_single_insertion_is_detected(sqlite_store, position: int) -> None
     rows = _rows(engine)
     prev = rows[position - 2]["hash"] if position > 1 else "0" * 64
     forged = dict(rows[0], seq=position, message="forged", prev_hash=prev)
-    from sapbridge.audit.log import _hashed_fields
-
-    forged["hash"] = entry_hash(_hashed_fields(forged), key=None)[1]
+    forged["hash"] = entry_hash(hashed_fields(forged), key=None)[1]
     with engine.begin() as conn:
         for r in reversed(rows[position - 1:]):
             conn.execute(update(audit_log).where(audit_log.c.seq == r["seq"])
@@ -149,38 +151,86 @@ def test_rewritten_tail_without_head_update_is_detected(sqlite_store) -> None:
     assert "deleted" in result.reason
 
 
-def test_hmac_chain_needs_the_key(sqlite_store, monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = sqlite_store.engine
-    _fill(engine, 2)
-    monkeypatch.setenv("SAPBRIDGE_AUDIT_KEY", "s3cret")
-    _fill(engine, 2)
+def _keyed(engine, key: bytes = b"s3cret"):
+    """The same store, written by a process holding the audit key."""
+    return AuditLog(key=key).bind(engine)
+
+
+def test_keyed_chain_needs_the_key(sqlite_store) -> None:
+    engine = _keyed(sqlite_store.engine)
+    _fill(engine, 3)
     assert verify(engine).ok
-    assert _rows(engine)[-1]["alg"] == ALG_HMAC
-    assert not verify(engine, key=b"wrong").ok
-    monkeypatch.delenv("SAPBRIDGE_AUDIT_KEY")
-    result = verify(engine)
+    assert {r["alg"] for r in _rows(engine)} == {ALG_HMAC}
+    wrong = verify(engine, key=b"wrong")
+    assert (wrong.ok, wrong.first_broken_id) == (False, 1)
+    result = verify(sqlite_store.engine)  # a process without the key
     assert not result.ok
-    assert result.first_broken_id == 3
+    assert result.first_broken_id == 1
     assert "SAPBRIDGE_AUDIT_KEY" in result.reason
-    assert not verify(engine, key=b"s3cret", require_key=True).ok
 
 
-def test_rebuilt_unkeyed_entry_after_keyed_ones_is_detected(sqlite_store,
-                                                              monkeypatch) -> None:
-    engine = sqlite_store.engine
-    monkeypatch.setenv("SAPBRIDGE_AUDIT_KEY", "s3cret")
+def test_unkeyed_entry_anywhere_is_a_break_when_a_key_is_configured(sqlite_store) -> None:
+    """Entries 1-2 written without the key (the old renamed-key_env bug), 3-4 with it."""
+    _fill(sqlite_store.engine, 2)
+    keyed = _keyed(sqlite_store.engine)
+    _fill(keyed, 2)
+    result = verify(keyed)
+    assert not result.ok
+    assert result.first_broken_id == 1
+    assert "not keyed" in result.reason
+
+
+def test_whole_chain_rebuilt_without_the_key_fails_without_require_key(sqlite_store) -> None:
+    """A store writer without the key recomputes every entry as plain SHA-256."""
+    keyed = _keyed(sqlite_store.engine)
+    _fill(keyed, 4)
+    prev = "0" * 64
+    with sqlite_store.engine.begin() as conn:
+        for row in _rows(sqlite_store.engine):
+            forged = dict(row, alg="sha256", prev_hash=prev,
+                          message="rewritten" if row["seq"] == 2 else row["message"])
+            forged["hash"] = entry_hash(hashed_fields(forged), key=None)[1]
+            conn.execute(update(audit_log).where(audit_log.c.seq == row["seq"]).values(**forged))
+            prev = forged["hash"]
+        conn.execute(update(audit_head).values(hash=prev))
+    assert verify(sqlite_store.engine).ok  # only a process without the key is fooled
+    result = verify(keyed)
+    assert not result.ok
+    assert result.first_broken_id == 1
+    assert "not keyed" in result.reason
+
+
+def test_require_key_fails_when_no_key_is_configured(sqlite_store) -> None:
+    _fill(sqlite_store.engine, 2)
+    assert verify(sqlite_store.engine).ok
+    result = verify(sqlite_store.engine, require_key=True)
+    assert not result.ok
+    assert "no audit key configured" in result.reason
+    assert verify(_keyed(sqlite_store.engine), require_key=True).first_broken_id == 1
+
+
+def test_rebuilt_unkeyed_entry_after_keyed_ones_is_detected(sqlite_store) -> None:
+    engine = _keyed(sqlite_store.engine)
     _fill(engine, 3)
     rows = _rows(engine)
-    from sapbridge.audit.log import _hashed_fields
-
     forged = dict(rows[2], message="changed", alg="sha256")
-    forged["hash"] = entry_hash(_hashed_fields(forged), key=None)[1]
+    forged["hash"] = entry_hash(hashed_fields(forged), key=None)[1]
     with engine.begin() as conn:
         conn.execute(update(audit_log).where(audit_log.c.seq == 3).values(**forged))
         conn.execute(update(audit_head).values(hash=forged["hash"]))
     result = verify(engine)
     assert not result.ok
     assert result.first_broken_id == 3
+
+
+def test_a_connection_without_an_audit_log_refuses_to_append(sqlite_store) -> None:
+    bare = sqlite_store.engine.execution_options(sapbridge_audit_log=None)
+    with bare.begin() as conn, pytest.raises(AuditError, match="carries no audit log"):
+        record(conn, action="approved", actor="bob", run_id="r")
+
+
+def test_the_key_is_never_shown(sqlite_store) -> None:
+    assert "s3cret" not in repr(AuditLog(key=b"s3cret"))
 
 
 def test_concurrent_writers_never_fork_the_chain(store) -> None:

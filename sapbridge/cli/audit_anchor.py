@@ -1,0 +1,23 @@
+"""Anchoring the audit head when a command ends: never fails the command it follows."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from sapbridge.errors import SapBridgeError
+from sapbridge.store import Store
+
+__all__ = ["anchor_after_command"]
+
+
+def anchor_after_command(store: Store) -> None:
+    """Write an anchor if the head moved since the last one; say so in one line if that fails."""
+    try:
+        outcome = store.audit.anchor(store.engine, only_if_moved=True)
+    except (SapBridgeError, SQLAlchemyError) as exc:
+        click.echo(f"warning: audit anchor not written: {str(exc).splitlines()[0]}", err=True)
+        return
+    if outcome is not None and outcome.tsa_error:
+        click.echo(f"warning: audit anchor written but not timestamped: {outcome.tsa_error}",
+                   err=True)
