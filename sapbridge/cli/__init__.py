@@ -14,9 +14,9 @@ from typing import Any
 import click
 
 from sapbridge.cli.context import AppContext
-from sapbridge.errors import SapBridgeError
+from sapbridge.errors import ControlError, SapBridgeError
 
-__all__ = ["cli", "main"]
+__all__ = ["EXIT_ERROR", "EXIT_REFUSED", "EXIT_USAGE", "cli", "exit_code_of", "main"]
 
 COMMAND_MODULES: list[str] = [
     "sapbridge.cli.systems",
@@ -31,6 +31,20 @@ COMMAND_MODULES: list[str] = [
 
 EXIT_ERROR = 1
 """A command failed; stderr has one line saying what and where."""
+
+EXIT_USAGE = 2
+"""Bad command line (click's usage error): unknown option, missing argument, bad value."""
+
+EXIT_REFUSED = 5
+"""A control refused the action (identity, authority matrix, four eyes); nothing was changed."""
+
+
+def exit_code_of(exc: SapBridgeError) -> int:
+    """The process exit code for a library error: refusals have their own."""
+    if isinstance(exc, ControlError):
+        return EXIT_REFUSED
+    code = getattr(exc, "exit_code", EXIT_ERROR)
+    return code if isinstance(code, int) and code not in (0, EXIT_USAGE) else EXIT_ERROR
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -83,7 +97,7 @@ def main(argv: list[str] | None = None) -> Any:
         if debug:
             raise
         click.echo(f"error: {exc}", err=True)
-        sys.exit(getattr(exc, "exit_code", EXIT_ERROR))
+        sys.exit(exit_code_of(exc))
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from sapbridge.config import SystemConfig, demo_state_path, load_settings, project_root
 from sapbridge.connect import open_odata, open_rfc
-from sapbridge.errors import PreconditionFailedError, ProtocolError
+from sapbridge.errors import ConfigError, PreconditionFailedError, ProtocolError
 from sapbridge.push.sap import find_posted_document, read_credit_account, read_item
 from sapbridge.store.schema import blocked_orders, open_items
 from sapbridge.sync.service import sync_system
@@ -187,7 +187,7 @@ def test_two_processes_posting_at_once_get_distinct_numbers_and_lose_nothing(tmp
 def test_a_corrupt_state_file_is_one_clear_error(tmp_path):
     system = demo_system(tmp_path)
     Path(system.sap_state).write_text("{half", encoding="utf-8")
-    with pytest.raises(Exception, match="not valid JSON.*delete it"):
+    with pytest.raises(ConfigError, match=r"not valid JSON.*delete it"):
         read_credit_account(open_odata(system), "100004", "1000")
 
 
