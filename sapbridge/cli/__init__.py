@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -54,11 +55,15 @@ def exit_code_of(exc: SapBridgeError) -> int:
               help="Store URL, e.g. sqlite:///sapbridge.db or postgresql+psycopg://host/db.")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
 @click.option("--log-json", is_flag=True, help="Structured JSON logs on stderr, even on a terminal.")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append every log line (JSON) to this file instead of stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="On a terminal, show info logs too (default: warnings).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars and only error logs.")
 @click.option("--as", "actor", metavar="USER", help="Act as this configured user (default: OS user).")
 @click.version_option(package_name="sapbridge")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, db_url: str | None, debug: bool,
-        log_json: bool, actor: str | None) -> None:
+        log_json: bool, log_file: Path | None, verbose: bool, quiet: bool, actor: str | None) -> None:
     """Pull SAP S/4HANA FSCM data, reconcile it, and push approved changes back under control.
 
     \b
@@ -67,7 +72,7 @@ def cli(ctx: click.Context, config_path: str | None, db_url: str | None, debug: 
       sapbridge systems list
     """
     app = AppContext(config_path=config_path, db_url=db_url, debug=debug, log_json=log_json,
-                     actor_override=actor)
+                     verbose=verbose, quiet=quiet, log_file=log_file, actor_override=actor)
     ctx.obj = app
     ctx.call_on_close(app.close)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import click
@@ -13,7 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-__all__ = ["echo_json", "print_table", "progress_bars"]
+from sapbridge.errors import InputError
+
+__all__ = ["ISO_DATE", "IsoDate", "RunningTotal", "echo_json", "print_table", "progress_bars"]
 
 
 def echo_json(data: Any) -> None:
@@ -33,21 +36,68 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]
     Console().print(table)
 
 
+class IsoDate(click.ParamType):
+    """A ``YYYY-MM-DD`` option: a bad value is one line and exit 1, like every other bad input."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            option = param.opts[0] if param is not None and param.opts else "date"
+            msg = f"{option}: not a date: {value!r} (use YYYY-MM-DD)"
+            raise InputError(msg) from None
+
+
+ISO_DATE = IsoDate()
+
+
+class RunningTotal:
+    """The expected total of a dataset read in partitions (one per company code, say).
+
+    Each page reports its partition's total, so a plain "latest total" shrinks back to one
+    company code's count while the rows read keep adding up (``149/42``). A reported total
+    after the current partition is complete starts the next partition; the bar's total is the
+    finished partitions' rows plus the current partition's total.
+    """
+
+    def __init__(self) -> None:
+        self.done_before = 0
+        self.in_partition = 0
+        self.partition_total: int | None = None
+
+    def add(self, rows: int, total: int | None) -> int | None:
+        """Count one page; return the total to show (None while unknown)."""
+        if total is not None and (self.partition_total is None or self.in_partition >= self.partition_total):
+            self.done_before += self.in_partition
+            self.in_partition = 0
+            self.partition_total = total
+        self.in_partition += rows
+        if self.partition_total is None:
+            return None
+        return self.done_before + max(self.partition_total, self.in_partition)
+
+
 @contextmanager
 def progress_bars(enabled: bool) -> Iterator[Callable[[str], Callable[[int, int | None], None]] | None]:
     """Per-dataset progress bars on a terminal; nothing when unattended."""
     if not enabled:
         yield None
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=Console(file=sys.stderr), transient=False) as bars:
 
         def factory(dataset: str) -> Callable[[int, int | None], None]:
             task = bars.add_task(dataset, total=None)
+            running = RunningTotal()
 
             def advance(rows: int, total: int | None) -> None:
-                if total is not None:
-                    bars.update(task, total=total)
+                shown = running.add(rows, total)
+                if shown is not None:
+                    bars.update(task, total=shown)
                 bars.advance(task, rows)
 
             return advance

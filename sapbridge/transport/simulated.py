@@ -7,7 +7,7 @@ is evaluated over the recorded rows with the changes applied. Changes are kept i
 :class:`~sapbridge.transport.sapstate.SapState` file: ``PATCH`` with CSRF token and ``If-Match``
 ETag (412 when the ETag is stale), and ``BAPI_ACC_DOCUMENT_POST`` + ``BAPI_TRANSACTION_COMMIT``
 on one connection (a document posted but not committed dies with the connection, as in SAP).
-Every answer that involves a change carries ``sap-message``/``MESSAGE`` text saying it is simulated.
+Every connection says once, through ``notice``, that its answers are simulated.
 """
 
 from __future__ import annotations
@@ -207,9 +207,7 @@ class SimulatedHttpConnection:
             metadata = {**(row.get("__metadata") or {}), "etag": f"W/\"datetime'{stamp}'\""}
             entities = state["entities"].setdefault(f"{service}/{entity_set}", {})
             entities[key] = {**entities.get(key, {}), **fields, "__metadata": metadata}
-        message = orjson.dumps({"code": "DEMO/000", "message": f"{entity_set} changed in the {DEMO_LABEL}",
-                                "severity": "info"}).decode()
-        return HttpResponse(204, b"", {"sap-message": message}, url)
+        return HttpResponse(204, b"", {}, url)
 
 
 def _amount(value: Any) -> Decimal:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sapbridge.permissions import apply_umask
 from sapbridge.reconcile.cash.model import APPLICATION_COLUMNS, EXCEPTION_COLUMNS, CashResult, Payment
 from sapbridge.reconcile.cash.xlsx import write_sheets
 from sapbridge.tabular import write_csv
@@ -94,6 +95,7 @@ def write_outputs(out: Path, result: CashResult, summary: dict[str, Any]) -> lis
     old: Path | None = None
     try:
         _write_all(staging, result, summary)
+        apply_umask(staging)
         if out.exists():
             old = out.with_name(f".{out.name}.old-{staging.name[-8:]}")
             out.rename(old)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sapbridge.errors import ReconciliationError
 from sapbridge.money import ZERO
+from sapbridge.permissions import apply_umask
 from sapbridge.reconcile.recoveries.classify import OWNERS
 from sapbridge.reconcile.recoveries.model import (
     CATEGORIES,
@@ -181,6 +182,7 @@ def build_outputs(result: RecoveriesResult, out: Path, sums: Totals | None = Non
             _write_rows(staging / f"{category}.csv", rows)
         write_xlsx(staging / WORKBOOK, _workbook_sheets(result, sums or totals(result)),
                    money_columns=lambda name: name.endswith("_amount"))
+        apply_umask(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
