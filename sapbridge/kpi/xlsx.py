@@ -11,12 +11,14 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from sapbridge.kpi.report import KpiReport, ratio
-from sapbridge.money import quantize
+from sapbridge.money import currency_decimals, quantize
 from sapbridge.tabular import MONEY_FORMAT, SheetSpec, atomic_path
 
-__all__ = ["MONEY_HEADERS", "RATIO_FORMAT", "workbook_sheets", "write_workbook"]
+__all__ = ["MONEY_HEADERS", "RATIO_FORMAT", "human_header", "money_format", "workbook_sheets",
+           "write_workbook"]
 
 RATIO_FORMAT = "0.0#"
 """DSO, days and percentages: numbers with one or two decimals."""
@@ -173,6 +175,40 @@ def _cell(sheet: Any, value: Any, number_format: str | None) -> Any:
     return cell
 
 
+PERCENT_NUMBER_FORMAT = '0.00"%"'
+"""Percentages stored as numbers of percent (80.4) shown with a % sign, like fractions (0.05) in
+``0.0%``: one look for every percentage."""
+
+PERCENT_HEADERS = frozenset({"past_due_percent", "cei_percent", "rate_percent"})
+
+_WORDS = {"ar": "AR", "dso": "DSO", "cei": "CEI", "id": "ID", "percent": "%", "avg": "average"}
+_TITLES = {
+    "average_days_delinquent": "Average days delinquent (ADD)",
+    "dso_simple": "DSO, simple (days)",
+    "dso_countback": "DSO, countback (days)",
+    "best_possible_dso": "Best possible DSO (days)",
+    "cei_percent": "Collection effectiveness index (CEI) %",
+    "past_due_percent": "Past due %",
+    "rate": "Reserve rate",
+}
+
+
+def human_header(name: str) -> str:
+    """``net_due_date`` -> ``Net due date``; KPI abbreviations spelled as people write them."""
+    if name in _TITLES:
+        return _TITLES[name]
+    words = [_WORDS.get(w, w) for w in name.split("_")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:] if text else text
+
+
+def money_format(currency: str | None) -> str:
+    """The money format with the currency's decimals (JPY: none)."""
+    decimals = currency_decimals(currency) if currency else 2
+    digits = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return f"{digits};[Red]-{digits}"
+
+
 def _formats(header: Sequence[str], money: set[str]) -> list[str | None]:
     result: list[str | None] = []
     for name in header:
@@ -180,15 +216,48 @@ def _formats(header: Sequence[str], money: set[str]) -> list[str | None]:
             result.append(MONEY_FORMAT)
         elif name == "rate":
             result.append("0.0%")
+        elif name in PERCENT_HEADERS:
+            result.append(PERCENT_NUMBER_FORMAT)
         elif name in RATIO_HEADERS:
             result.append(RATIO_FORMAT)
+        elif name in DATE_HEADERS:
+            result.append(DATE_FORMAT)
         else:
             result.append(None)
     return result
 
 
+DATE_FORMAT = "yyyy-mm-dd"
+DATE_HEADERS = frozenset({"period_start", "period_end", "cei_start", "month_end", "as_of"})
+
+
+def _shown_width(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, Decimal):
+        return len(f"{value:,}") + 2
+    return len(str(value))
+
+
+def _widths(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
+    widths = [len(human_header(h)) + 3 for h in header]  # room for the filter button
+    for row in rows[:2000]:
+        for index, value in enumerate(row):
+            widths[index] = max(widths[index], _shown_width(value) + 1)
+    return [min(max(w, 6), 60) for w in widths]
+
+
+def _row_formats(header: Sequence[str], row: Sequence[Any], formats: list[str | None]) -> list[str | None]:
+    if "currency" not in header:
+        return formats
+    currency = row[list(header).index("currency")]
+    shown = money_format(str(currency)) if currency else MONEY_FORMAT
+    return [shown if f == MONEY_FORMAT else f for f in formats]
+
+
 def write_workbook(report: KpiReport, target: Path) -> Path:
-    """Write ``kpis.xlsx`` atomically: money columns with the money format, ratios with one decimal.
+    """Write ``kpis.xlsx`` atomically: readable headers, widths to content, frozen header row
+    with a filter on every sheet, money in its currency's decimals, percentages with a % sign.
 
     A write-only workbook streams rows, so a sheet of tens of thousands of customers stays fast.
     """
@@ -198,15 +267,19 @@ def write_workbook(report: KpiReport, target: Path) -> Path:
     for title, (header, rows) in workbook_sheets(report).items():
         sheet = workbook.create_sheet(title=title[:31])
         sheet.freeze_panes = "A2"
+        for index, width in enumerate(_widths(header, rows), start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(len(rows), 0) + 1}"
         heads = []
         for name in header:
-            cell = WriteOnlyCell(sheet, value=name)
+            cell = WriteOnlyCell(sheet, value=human_header(name))
             cell.font = bold
             heads.append(cell)
         sheet.append(heads)
         formats = _formats(header, money)
         for row in rows:
-            sheet.append([_cell(sheet, value, fmt) for value, fmt in zip(row, formats, strict=True)])
+            shown = _row_formats(header, row, formats)
+            sheet.append([_cell(sheet, value, fmt) for value, fmt in zip(row, shown, strict=True)])
     with atomic_path(target) as temp:
         buffer = io.BytesIO()
         workbook.save(buffer)
