@@ -264,7 +264,8 @@ def write_workbook(report: KpiReport, target: Path) -> Path:
     money = set(MONEY_HEADERS) | set(report.bucket_labels)
     workbook = Workbook(write_only=True)
     bold = Font(bold=True)
-    for title, (header, rows) in workbook_sheets(report).items():
+    for title, (header, listed) in workbook_sheets(report).items():
+        rows = list(listed)
         sheet = workbook.create_sheet(title=title[:31])
         sheet.freeze_panes = "A2"
         for index, width in enumerate(_widths(header, rows), start=1):
