@@ -113,7 +113,7 @@ def test_a_report_dir_is_replaced_but_other_files_are_protected(seeded, settings
     out = tmp_path / "r"
     run_kpi_report(seeded, settings, system=SYSTEM, out=out, as_of=date(2026, 2, 28))
     run_kpi_report(seeded, settings, system=SYSTEM, out=out)
-    assert "as of 2026-03-31" in (out / "kpis.html").read_text(encoding="utf-8")
+    assert "report date 2026-03-31" in (out / "kpis.html").read_text(encoding="utf-8")
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(InputError, match="holds other files"):
         run_kpi_report(seeded, settings, system=SYSTEM, out=out)
@@ -128,7 +128,7 @@ def test_each_run_is_remembered_for_the_trend(seeded, settings, tmp_path):
     assert (date(2026, 2, 28), "1000", Decimal(20000)) in earlier
     page = (tmp_path / "b" / "kpis.html").read_text(encoding="utf-8")
     assert "Earlier report runs" in page
-    assert 'aria-label="DSO by report date 1000 EUR"' in page
+    assert 'aria-label="DSO by report date, 1000 (EUR)"' in page
 
 
 def test_unknown_company_code(seeded, settings, tmp_path):
