@@ -14,7 +14,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from sapbridge.kpi.report import KpiReport, ratio
-from sapbridge.money import currency_decimals, quantize
+from sapbridge.money import quantize
+from sapbridge.sheetstyle import column_widths, human_header, money_format, print_to_page_width
 from sapbridge.tabular import MONEY_FORMAT, SheetSpec, atomic_path
 
 __all__ = ["MONEY_HEADERS", "RATIO_FORMAT", "human_header", "money_format", "workbook_sheets",
@@ -181,34 +182,6 @@ PERCENT_NUMBER_FORMAT = '0.00"%"'
 
 PERCENT_HEADERS = frozenset({"past_due_percent", "cei_percent", "rate_percent"})
 
-_WORDS = {"ar": "AR", "dso": "DSO", "cei": "CEI", "id": "ID", "percent": "%", "avg": "average"}
-_TITLES = {
-    "average_days_delinquent": "Average days delinquent (ADD)",
-    "dso_simple": "DSO, simple (days)",
-    "dso_countback": "DSO, countback (days)",
-    "best_possible_dso": "Best possible DSO (days)",
-    "cei_percent": "Collection effectiveness index (CEI) %",
-    "past_due_percent": "Past due %",
-    "rate": "Reserve rate",
-}
-
-
-def human_header(name: str) -> str:
-    """``net_due_date`` -> ``Net due date``; KPI abbreviations spelled as people write them."""
-    if name in _TITLES:
-        return _TITLES[name]
-    words = [_WORDS.get(w, w) for w in name.split("_")]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:] if text else text
-
-
-def money_format(currency: str | None) -> str:
-    """The money format with the currency's decimals (JPY: none)."""
-    decimals = currency_decimals(currency) if currency else 2
-    digits = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return f"{digits};[Red]-{digits}"
-
-
 def _formats(header: Sequence[str], money: set[str]) -> list[str | None]:
     result: list[str | None] = []
     for name in header:
@@ -231,20 +204,8 @@ DATE_FORMAT = "yyyy-mm-dd"
 DATE_HEADERS = frozenset({"period_start", "period_end", "cei_start", "month_end", "as_of"})
 
 
-def _shown_width(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, Decimal):
-        return len(f"{value:,}") + 2
-    return len(str(value))
-
-
 def _widths(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
-    widths = [len(human_header(h)) + 3 for h in header]  # room for the filter button
-    for row in rows[:2000]:
-        for index, value in enumerate(row):
-            widths[index] = max(widths[index], _shown_width(value) + 1)
-    return [min(max(w, 6), 60) for w in widths]
+    return column_widths(header, rows[:2000])
 
 
 def _row_formats(header: Sequence[str], row: Sequence[Any], formats: list[str | None]) -> list[str | None]:
@@ -268,6 +229,7 @@ def write_workbook(report: KpiReport, target: Path) -> Path:
         rows = list(listed)
         sheet = workbook.create_sheet(title=title[:31])
         sheet.freeze_panes = "A2"
+        print_to_page_width(sheet)
         for index, width in enumerate(_widths(header, rows), start=1):
             sheet.column_dimensions[get_column_letter(index)].width = width
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(len(rows), 0) + 1}"

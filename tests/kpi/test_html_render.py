@@ -11,30 +11,25 @@ import re
 import shutil
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
-from sapbridge.config import load_settings
-from sapbridge.kpi import run_kpi_report
 from sapbridge.kpi.svg import SERIES_COLOURS, compact
-from sapbridge.store import open_store
-from sapbridge.sync.service import sync_system
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import screenshots
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("html")
-    settings = load_settings(None, store_url=f"sqlite:///{folder / 's.db'}")
-    store = open_store(settings.store_url)
-    sync_system(settings, store, system="demo", objects=["all"], run_id=str(uuid.uuid4()), actor="t")
-    run_kpi_report(store, settings, system="demo", out=folder / "kpis")
-    store.dispose()
-    return folder / "kpis" / "kpis.html"
+def demo_files(tmp_path_factory) -> dict[str, Path]:
+    """The demo run end to end, as ``make screenshots`` runs it."""
+    return screenshots.demo_outputs(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="module")
+def page(demo_files) -> Path:
+    return demo_files["kpis.html"]
 
 
 def test_legend_colours_are_not_overridden_by_the_page_css(page):
@@ -92,13 +87,15 @@ def test_chromium_renders_the_page_and_prints_one_section_per_page(page, tmp_pat
     assert pages >= 8  # every section starts on a new page
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("soffice") is None,
-                    reason="libreoffice (soffice) or poppler-utils (pdftoppm) is not installed")
-def test_libreoffice_shows_no_hash_marks_in_the_kpi_workbook(page, tmp_path):
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
-    screenshots.render_workbook(page.parent / "kpis.xlsx", tmp_path)
-    text = subprocess.run(["pdftotext", str(tmp_path / "kpis.pdf"), "-"], capture_output=True, text=True,
-                          check=True).stdout
-    assert "AR total" in text
+@pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("soffice") is None
+                    or shutil.which("pdftotext") is None,
+                    reason="libreoffice (soffice) or poppler-utils (pdftoppm, pdftotext) is not installed")
+@pytest.mark.parametrize(("workbook", "expected"), [("kpis.xlsx", "AR total"), ("cash.xlsx", "Auto-match rate"),
+                                                    ("recoveries.xlsx", "Claim amount")])
+def test_libreoffice_shows_no_hash_marks_in_any_workbook(demo_files, tmp_path, workbook, expected):
+    pages = screenshots.render_workbook(demo_files[workbook], tmp_path)
+    assert pages
+    pdf = tmp_path / f"{Path(workbook).stem}.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert expected in text
     assert "###" not in text
