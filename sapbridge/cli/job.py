@@ -181,11 +181,10 @@ def history_cmd(japp: JobApp, name: str | None, limit: int, as_json: bool) -> No
     if not runs:
         click.echo("no job runs yet")
         return
-    print_table("job runs", ["run", "job", "status", "started", "duration", "steps", "review",
-                             "counts", "error"],
-                [[r.run_id, r.job, r.status, f"{r.started_at:%Y-%m-%d %H:%M:%S}", _duration(r),
-                  f"{r.steps_done}/{r.steps_total}", r.needs_review, r.counts_summary(),
-                  r.error or ""] for r in runs])
+    print_table("job runs (job show RUN for a run's steps and counts)",
+                ["run", "job", "status", "started (UTC)", "duration", "steps", "review", "error"],
+                [[r.run_id[:8], r.job, r.status, f"{r.started_at:%Y-%m-%d %H:%M}", _duration(r),
+                  f"{r.steps_done}/{r.steps_total}", r.needs_review, r.error or ""] for r in runs])
 
 
 @job.command("show")

@@ -24,16 +24,41 @@ def echo_json(data: Any) -> None:
     click.echo(orjson.dumps(data, default=str, option=orjson.OPT_INDENT_2).decode())
 
 
-def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """A readable table on stdout."""
+_NUMERIC_HEADERS = frozenset({"read", "inserted", "updated", "cleared", "skipped", "seconds", "review",
+                              "steps", "duration", "attempts", "#", "value"})
+
+
+def _needed_width(headers: Sequence[str], texts: Sequence[Sequence[str]]) -> int:
+    widths = [max([len(h), *(len(r[i]) for r in texts if i < len(r))]) for i, h in enumerate(headers)]
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                optional: Sequence[str] = ()) -> None:
+    """A readable table on stdout, at any width and when piped: nothing is cut off with "…".
+
+    The first column (what a row is) and the short numeric columns are kept whole; other columns
+    fold onto further lines. When even that does not fit, the ``optional`` columns are left out
+    (the ``--json`` output has everything).
+    """
+    console = Console()
+    names = list(headers)
+    texts = [["" if v is None else str(v) for v in row] for row in rows]
+    for name in reversed(optional):
+        if _needed_width(names, texts) <= console.width or name not in names:
+            continue
+        index = names.index(name)
+        names.pop(index)
+        texts = [r[:index] + r[index + 1:] for r in texts]
     table = Table(title=title)
-    for header in headers:
-        table.add_column(header, justify="right" if header in {"read", "inserted", "updated",
-                                                                "cleared", "skipped", "seconds"}
-                         else "left")
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    Console().print(table)
+    for index, header in enumerate(names):
+        whole = index == 0 or header in _NUMERIC_HEADERS
+        longest = max([len(header), *(len(r[index]) for r in texts if index < len(r))])
+        table.add_column(header, justify="right" if header in _NUMERIC_HEADERS else "left",
+                         no_wrap=whole, min_width=longest if whole else None, overflow="fold")
+    for row in texts:
+        table.add_row(*row)
+    console.print(table)
 
 
 class IsoDate(click.ParamType):

@@ -160,3 +160,17 @@ def test_every_output_folder_follows_the_umask(tmp_path, umask):
         path = tmp_path / "out" / folder
         assert path.stat().st_mode & 0o777 == 0o777 & ~umask, folder
         assert {p.stat().st_mode & 0o777 for p in path.iterdir()} == {0o666 & ~umask}, folder
+
+
+@pytest.mark.parametrize("columns", ["80", "60"])
+def test_tables_fold_or_drop_optional_columns_instead_of_cutting_values(tmp_path, columns):
+    env = environ() | {"COLUMNS": columns}
+    done = subprocess.run([sys.executable, "-m", "sapbridge", "sync", "all", "--system", "demo"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0
+    assert "…" not in done.stdout
+    assert "customer_bank_accounts" in done.stdout
+    assert "3600" in done.stdout
+    listed = subprocess.run([sys.executable, "-m", "sapbridge", "systems", "list"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert "…" not in listed.stdout
