@@ -63,12 +63,13 @@ def _summary_sheet(report: KpiReport) -> SheetSpec:
 
 def _aging_sheet(report: KpiReport, *, by_customer: bool) -> SheetSpec:
     labels = report.bucket_labels
-    lead = ["company_code", "customer", "currency"] if by_customer else ["company_code", "currency"]
+    lead = ["company_code", "customer", "customer_name", "currency"] if by_customer else ["company_code",
+                                                                                         "currency"]
     header = [*lead, *labels, "ar_total", "past_due", "past_due_percent"]
     rows = []
     for row in report.customer_aging if by_customer else report.aging:
-        keys = [row.company_code, row.customer, row.currency] if by_customer else [row.company_code,
-                                                                                    row.currency]
+        keys = ([row.company_code, row.customer, report.customer_names.get(row.customer or "", ""),
+                 row.currency] if by_customer else [row.company_code, row.currency])
         rows.append([*keys, *(_m(b, row.currency) for b in row.buckets), _m(row.total, row.currency),
                      _m(row.past_due, row.currency), ratio(row.past_due_percent, 2)])
     return header, rows

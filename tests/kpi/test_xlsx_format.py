@@ -65,3 +65,12 @@ def test_percentages_all_show_a_percent_sign(book):
     reserve = book["bad_debt_reserve"]
     rate = [c.value for c in reserve[1]].index("Reserve rate")
     assert "%" in reserve[2][rate].number_format
+
+
+def test_customer_names_stand_beside_the_numbers(book):
+    sheet = book["aging_by_customer"]
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["Company code", "Customer", "Customer name", "Currency"]
+    names = [row[2].value for row in sheet.iter_rows(min_row=2, max_row=20)]
+    assert all(names)
+    assert "Beacon Wholesale AG" in {row[2].value for row in sheet.iter_rows(min_row=2)}
