@@ -19,8 +19,14 @@ __all__ = ["open_odata", "open_rfc"]
 
 
 def _to_stderr(text: str) -> None:
-    """Where the simulated demo SAP says it is one (every command that uses it shows this)."""
-    sys.stderr.write(text + "\n")
+    """Where the simulated demo SAP says it is one: a line on a terminal, a log entry (JSON)
+    when unattended, so scheduled runs keep one JSON object per stderr line."""
+    if sys.stderr.isatty():
+        sys.stderr.write(text + "\n")
+        return
+    from sapbridge.logs import get_logger
+
+    get_logger(__name__).warning("simulated_sap", message=text)
 
 
 def open_odata(system: SystemConfig, *, record_dir: Path | None = None) -> ODataClient:

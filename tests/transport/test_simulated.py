@@ -199,3 +199,17 @@ def test_every_answer_from_the_simulation_is_announced_once(tmp_path):
     connection.request("GET", url, params={"$filter": "CompanyCode eq '1000' and DocumentReferenceID eq 'Y'"})
     assert len(notes) == 1
     assert "simulated SAP (demo)" in notes[0]
+
+
+def test_unattended_the_demo_notice_is_a_json_log_line(tmp_path):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("SAPBRIDGE_")}
+    for _ in range(2):  # the second run reads incrementally: answered by evaluation, not replay
+        result = subprocess.run([sys.executable, "-m", "sapbridge", "sync", "blocked_orders", "--system", "demo"],
+                                cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert all(line.startswith("{") for line in lines), lines
+    assert any('"event": "simulated_sap"' in line for line in lines)
