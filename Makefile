@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint bench
+.PHONY: setup demo test lint bench screenshots
 
 $(BIN)/sapbridge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,3 +27,8 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# Screenshots of the KPI page (Chromium) and of each workbook (LibreOffice) for a reviewer, in
+# out/screenshots; needs: apt-get install -y chromium libreoffice-calc-nogui poppler-utils
+screenshots: setup
+	$(BIN)/python scripts/screenshots.py out/screenshots

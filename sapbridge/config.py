@@ -42,6 +42,7 @@ __all__ = [
     "DEMO_SYSTEM",
     "Settings",
     "SystemConfig",
+    "demo_state_path",
     "load_settings",
     "project_root",
 ]
@@ -52,7 +53,7 @@ DEMO_SYSTEM = "demo"
 _SYSTEM_KEYS = {
     "kind", "odata_url", "client", "user", "password_env", "verify_tls", "timeout",
     "connect_timeout", "page_size", "language", "max_attempts", "rfc", "services", "routes",
-    "fixtures", "description", "company_codes", "key_date",
+    "fixtures", "description", "company_codes", "key_date", "sap_state",
 }
 _URL_SECRETS = {"sap-password", "sap-user", "password", "passwd", "pwd", "token", "apikey", "api_key"}
 """Query parameters that would put a logon in a system URL (SAP accepts ``sap-password``)."""
@@ -97,6 +98,9 @@ class SystemConfig:
     description: str = ""
     company_codes: tuple[str, ...] = ()
     key_date: str = ""
+    sap_state: str = ""
+    """A replay system with a state file is a simulated SAP: it answers any read of its recorded
+    data and keeps changes (credit limits, postings) in this file between commands."""
 
     @property
     def is_replay(self) -> bool:
@@ -134,7 +138,16 @@ class SystemConfig:
         return project_root() / "fixtures" / self.name
 
 
-def _demo_system() -> SystemConfig:
+def demo_state_path(store_url: str) -> Path:
+    """Where the demo's simulated SAP keeps its state: beside a SQLite store file, else in the cwd."""
+    prefix = "sqlite:///"
+    if store_url.startswith(prefix) and store_url[len(prefix):] not in ("", ":memory:"):
+        store_file = Path(store_url[len(prefix):].split("?", 1)[0])
+        return store_file.with_name(store_file.name + ".demo-sap.json")
+    return Path("sapbridge-demo-sap.json")
+
+
+def _demo_system(store_url: str) -> SystemConfig:
     return SystemConfig(
         name=DEMO_SYSTEM,
         kind="replay",
@@ -144,7 +157,8 @@ def _demo_system() -> SystemConfig:
         page_size=1000,
         company_codes=("1000", "2000", "3000"),
         key_date="2026-11-20",
-        description="built-in demo system replaying fixtures/demo (no SAP needed)",
+        description="built-in demo: a simulated SAP over fixtures/demo (no SAP needed)",
+        sap_state=str(demo_state_path(store_url)),
     )
 
 
@@ -253,6 +267,7 @@ def _parse_system(name: str, raw: Any, where: str) -> SystemConfig:
             description=str(raw.get("description", "")),
             company_codes=tuple(str(c) for c in raw.get("company_codes", ())),
             key_date=str(raw.get("key_date", "")),
+            sap_state=str(raw.get("sap_state", "")),
         )
     except (TypeError, ValueError) as exc:
         msg = f"{where}: [systems.{name}]: {exc}"
@@ -281,11 +296,11 @@ def load_settings(path: str | Path | None = None, *, store_url: str | None = Non
             msg = f"{config_path}: not valid TOML: {exc}"
             raise ConfigError(msg) from exc
     where = str(config_path) if config_path else "config"
-    systems = {DEMO_SYSTEM: _demo_system()}
-    for name, body in raw.get("systems", {}).items():
-        systems[name] = _parse_system(name, body, where)
     store = raw.get("store", {})
     url = store_url or os.environ.get("SAPBRIDGE_DB") or store.get("url") or "sqlite:///sapbridge.db"
+    systems = {DEMO_SYSTEM: _demo_system(str(url))}
+    for name, body in raw.get("systems", {}).items():
+        systems[name] = _parse_system(name, body, where)
     defaults = raw.get("defaults", {})
     default_system = str(defaults.get("system", DEMO_SYSTEM))
     if default_system not in systems:

@@ -1,10 +1,11 @@
-"""Build clients for a configured system: live SAP, the replaying demo, or live with recording.
+"""Build clients for a configured system: live SAP, replay, the simulated demo SAP, or live with recording.
 
 This is the one place that chooses a transport; everything else receives a client.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,17 @@ if TYPE_CHECKING:
 __all__ = ["open_odata", "open_rfc"]
 
 
+def _to_stderr(text: str) -> None:
+    """Where the simulated demo SAP says it is one: a line on a terminal, a log entry (JSON)
+    when unattended, so scheduled runs keep one JSON object per stderr line."""
+    if sys.stderr.isatty():
+        sys.stderr.write(text + "\n")
+        return
+    from sapbridge.logs import get_logger
+
+    get_logger(__name__).warning("simulated_sap", message=text)
+
+
 def open_odata(system: SystemConfig, *, record_dir: Path | None = None) -> ODataClient:
     """An OData client: replay for a replay system, else live (recording when asked)."""
     from sapbridge.odata.client import ODataClient
@@ -24,7 +36,13 @@ def open_odata(system: SystemConfig, *, record_dir: Path | None = None) -> OData
     from sapbridge.transport.replay import ReplayHttpConnection
 
     connection: HttpConnection
-    if system.is_replay:
+    if system.is_replay and system.sap_state:
+        from sapbridge.transport.sapstate import SapState
+        from sapbridge.transport.simulated import SimulatedHttpConnection
+
+        connection = SimulatedHttpConnection(system.fixtures_dir(), SapState(Path(system.sap_state)),
+                                             notice=_to_stderr)
+    elif system.is_replay:
         connection = ReplayHttpConnection(system.fixtures_dir())
     else:
         from sapbridge.transport.http import LiveHttpConnection
@@ -44,7 +62,13 @@ def open_rfc(system: SystemConfig, *, record_dir: Path | None = None) -> RfcClie
     from sapbridge.transport.replay import ReplayRfcConnection
 
     connection: RfcConnection
-    if system.is_replay:
+    if system.is_replay and system.sap_state:
+        from sapbridge.transport.sapstate import SapState
+        from sapbridge.transport.simulated import SimulatedRfcConnection
+
+        connection = SimulatedRfcConnection(system.fixtures_dir(), SapState(Path(system.sap_state)),
+                                            notice=_to_stderr)
+    elif system.is_replay:
         connection = ReplayRfcConnection(system.fixtures_dir())
     else:
         from sapbridge.rfc.live import LiveRfcConnection

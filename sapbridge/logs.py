@@ -1,4 +1,8 @@
-"""Structured logs: JSON lines with the run id when unattended, readable lines on a terminal."""
+"""Structured logs: JSON lines with the run id when unattended, readable lines on a terminal.
+
+On a terminal a person sees progress and a summary, not the log: only warnings and errors
+(``-v`` shows info, ``-q`` errors only); ``--log-file`` keeps every line as JSON in a file.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ import re
 import sys
 import uuid
 from collections.abc import MutableMapping
+from pathlib import Path
 from typing import Any
 
 import structlog
 
-__all__ = ["configure_logging", "get_logger", "new_run_id", "redact"]
+__all__ = ["configure_logging", "console_level", "get_logger", "new_run_id", "redact"]
 
 _SECRET_KEYS = re.compile(r"pass(wd|word)?|secret|token|cookie|authorization|api[_-]?key", re.I)
 _URL_CREDENTIALS = re.compile(r"(?<=://)([^:/@\s]+):([^@/\s]+)@")
@@ -49,13 +54,39 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
-def configure_logging(*, json_lines: bool, level: str = "INFO", run_id: str | None = None) -> None:
-    """Send logs to stderr as JSON lines (unattended, ``--log-json``) or console lines."""
+class _AppendingFile:
+    """A log file opened for each line (safe across processes, nothing held open)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def write(self, text: str) -> int:
+        with self.path.open("a", encoding="utf-8") as out:
+            return out.write(text)
+
+    def flush(self) -> None:
+        """Every write is flushed on close."""
+
+
+def console_level(*, verbose: bool, quiet: bool, debug: bool) -> str:
+    """What a person at a terminal sees: warnings and errors; -v adds info, -q leaves errors only."""
+    if debug:
+        return "DEBUG"
+    if quiet:
+        return "ERROR"
+    return "INFO" if verbose else "WARNING"
+
+
+def configure_logging(*, json_lines: bool, level: str = "INFO", run_id: str | None = None,
+                      file: Path | None = None) -> None:
+    """Send logs to stderr as JSON lines (unattended, ``--log-json``) or console lines, or as JSON
+    lines to ``file`` (``--log-file``)."""
     renderer: Any = (
         structlog.processors.JSONRenderer()
-        if json_lines
+        if json_lines or file is not None
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
+    target: Any = _AppendingFile(file) if file is not None else _CurrentStderr()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -65,7 +96,7 @@ def configure_logging(*, json_lines: bool, level: str = "INFO", run_id: str | No
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
+        logger_factory=structlog.PrintLoggerFactory(file=target),
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.clear_contextvars()

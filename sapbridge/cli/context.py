@@ -6,14 +6,32 @@ import getpass
 import os
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sapbridge.audit.auditlog import AuditLog
 from sapbridge.cli.audit_anchor import anchor_after_command
 from sapbridge.config import Settings, load_settings
-from sapbridge.logs import configure_logging, new_run_id
+from sapbridge.errors import ConfigError
+from sapbridge.logs import configure_logging, console_level, new_run_id, redact
 from sapbridge.store import Store, open_store
 
-__all__ = ["AppContext"]
+__all__ = ["AppContext", "check_store_url"]
+
+
+_POSTGRES_WITHOUT_DRIVER = ("postgres://", "postgresql://", "postgres+psycopg://")
+
+
+def check_store_url(url: str) -> None:
+    """Catch the usual store URL typos with what was typed and what was meant."""
+    shown = redact(url)
+    if "://" not in url:
+        msg = f"store URL {shown!r} is not a URL; for a SQLite file write sqlite:///{url}"
+        raise ConfigError(msg)
+    for prefix in _POSTGRES_WITHOUT_DRIVER:
+        if url.startswith(prefix):
+            meant = "postgresql+psycopg://" + url[len(prefix):]
+            msg = f"store URL {shown!r}: PostgreSQL needs the psycopg driver named: {redact(meant)}"
+            raise ConfigError(msg)
 
 
 @dataclass
@@ -24,6 +42,9 @@ class AppContext:
     db_url: str | None = None
     debug: bool = False
     log_json: bool = False
+    verbose: bool = False
+    quiet: bool = False
+    log_file: Path | None = None
     actor_override: str | None = None
     run_id: str = field(default_factory=new_run_id)
     _settings: Settings | None = None
@@ -31,8 +52,11 @@ class AppContext:
 
     def __post_init__(self) -> None:
         unattended = not sys.stderr.isatty()
-        configure_logging(json_lines=self.log_json or unattended,
-                          level="DEBUG" if self.debug else "INFO", run_id=self.run_id)
+        structured = self.log_json or unattended or self.log_file is not None
+        level = ("DEBUG" if self.debug else "INFO") if structured and not self.quiet else \
+            console_level(verbose=self.verbose, quiet=self.quiet, debug=self.debug)
+        configure_logging(json_lines=self.log_json or unattended, level=level, run_id=self.run_id,
+                          file=self.log_file)
 
     @property
     def settings(self) -> Settings:
@@ -45,8 +69,9 @@ class AppContext:
     def store(self) -> Store:
         """The opened, migrated store (opened on first use)."""
         if self._store is None:
-            self._store = open_store(self.settings.store_url,
-                                     audit=AuditLog.from_settings(self.settings))
+            url = self.settings.store_url
+            check_store_url(url)
+            self._store = open_store(url, audit=AuditLog.from_settings(self.settings))
         return self._store
 
     @property
@@ -58,8 +83,8 @@ class AppContext:
 
     @property
     def interactive(self) -> bool:
-        """True on a terminal: progress bars and tables; False when scheduled."""
-        return sys.stderr.isatty()
+        """True on a terminal (and not ``-q``): progress bars; False when scheduled."""
+        return sys.stderr.isatty() and not self.quiet
 
     def close(self) -> None:
         """Anchor the audit head outside the store (when configured); release connections."""

@@ -20,7 +20,7 @@ from sqlalchemy.exc import ArgumentError
 
 from sapbridge.cli.context import AppContext
 from sapbridge.cli.output import echo_json, print_table
-from sapbridge.errors import ConfigError
+from sapbridge.errors import ConfigError, JobError
 from sapbridge.jobs.definition import JobDefinition, find_job, jobs_dir, load_jobs
 from sapbridge.jobs.history import RunRecord, get_run, last_runs, list_runs
 from sapbridge.jobs.runner import JobTerminatedError, RunResult, run_job
@@ -181,11 +181,10 @@ def history_cmd(japp: JobApp, name: str | None, limit: int, as_json: bool) -> No
     if not runs:
         click.echo("no job runs yet")
         return
-    print_table("job runs", ["run", "job", "status", "started", "duration", "steps", "review",
-                             "counts", "error"],
-                [[r.run_id, r.job, r.status, f"{r.started_at:%Y-%m-%d %H:%M:%S}", _duration(r),
-                  f"{r.steps_done}/{r.steps_total}", r.needs_review, r.counts_summary(),
-                  r.error or ""] for r in runs])
+    print_table("job runs (job show RUN for a run's steps and counts)",
+                ["run", "job", "status", "started (UTC)", "duration", "steps", "review", "error"],
+                [[r.run_id[:8], r.job, r.status, f"{r.started_at:%Y-%m-%d %H:%M}", _duration(r),
+                  f"{r.steps_done}/{r.steps_total}", r.needs_review, r.error or ""] for r in runs])
 
 
 @job.command("show")
@@ -193,13 +192,14 @@ def history_cmd(japp: JobApp, name: str | None, limit: int, as_json: bool) -> No
 @_json_option
 @click.pass_obj
 def show_cmd(japp: JobApp, run_id: str, as_json: bool) -> None:
-    """Show one run and each of its steps (a unique prefix of the run id will do).
+    """Show one run and each of its steps (a unique prefix of the run id, or ``latest``).
 
     \b
     Example:
       sapbridge job show 3f2a9c
+      sapbridge job show latest
     """
-    run = get_run(japp.app.store.engine, run_id)
+    run = _latest_run(japp) if run_id == LATEST else get_run(japp.app.store.engine, run_id)
     if as_json:
         echo_json(run.as_dict())
         return
@@ -212,6 +212,18 @@ def show_cmd(japp: JobApp, run_id: str, as_json: bool) -> None:
                 [[s.position, s.kind, s.status, s.seconds, s.attempts, s.needs_review,
                   ", ".join(f"{k}={v}" for k, v in s.counts.items() if not isinstance(v, dict | list)),
                   s.error or ""] for s in run.steps])
+
+
+LATEST = "latest"
+"""``job show latest``: the newest run of any job."""
+
+
+def _latest_run(japp: JobApp) -> RunRecord:
+    runs = list_runs(japp.app.store.engine, None, limit=1)
+    if not runs:
+        msg = "no job runs yet (run one with: sapbridge job run NAME)"
+        raise JobError(msg)
+    return runs[0]
 
 
 def _program() -> Path:

@@ -17,7 +17,13 @@ SUBCOMMAND_MODULES: list[str] = [
 
 @click.group()
 def reconcile() -> None:
-    """Match payments to open items, and disputes to post-audit recoveries."""
+    """Match payments to open items, and disputes to post-audit recoveries.
+
+    \b
+    Example:
+      sapbridge reconcile cash --payments fixtures/samples/bank-demo.camt053.xml --out out/cash
+      sapbridge reconcile recoveries --claims fixtures/samples/claims-demo.csv --out out/recoveries
+    """
 
 
 for _name in SUBCOMMAND_MODULES:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 
 import click
 
 from sapbridge.cli.context import AppContext
-from sapbridge.cli.output import echo_json, print_table
+from sapbridge.cli.output import ISO_DATE, echo_json, print_table
 from sapbridge.reconcile.recoveries import CATEGORIES, NEEDS_REVIEW, run_recoveries
 
 __all__ = ["SUBCOMMANDS", "recoveries"]
@@ -23,11 +23,11 @@ __all__ = ["SUBCOMMANDS", "recoveries"]
 @click.option("--system", "system", help="Configured system (default: [defaults] system, else demo).")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for a CSV per category and recoveries.xlsx (replaced on success).")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
+@click.option("--as-of", "as_of", type=ISO_DATE,
               help="Key date for the age of unclaimed cases (default: today).")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 def recoveries(claims: Path, disputes: Path | None, system: str | None, out: Path,
-               as_of: datetime | None, as_json: bool) -> None:
+               as_of: date | None, as_json: bool) -> None:
     """Reconcile dispute cases with post-audit recovery claims: nothing paid or recovered twice.
 
     \b
@@ -40,7 +40,7 @@ def recoveries(claims: Path, disputes: Path | None, system: str | None, out: Pat
     assert app is not None
     result = run_recoveries(app.store, app.settings, system=system or app.settings.default_system,
                             claims=claims, out=out, disputes=disputes,
-                            as_of=as_of.date() if as_of else None, actor=app.actor)
+                            as_of=as_of, actor=app.actor)
     if as_json:
         echo_json(result.summary)
         return

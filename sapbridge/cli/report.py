@@ -16,7 +16,12 @@ SUBCOMMAND_MODULES: list[str] = [
 
 @click.group()
 def report() -> None:
-    """Credit and collections reports (KPIs)."""
+    """Credit and collections reports (KPIs).
+
+    \b
+    Example:
+      sapbridge report kpis --system demo --out out/kpis
+    """
 
 
 for _name in SUBCOMMAND_MODULES:

@@ -8,32 +8,22 @@ from pathlib import Path
 import click
 
 from sapbridge.cli.context import AppContext
-from sapbridge.cli.output import echo_json
-from sapbridge.errors import InputError
+from sapbridge.cli.output import ISO_DATE, echo_json
 from sapbridge.kpi import run_kpi_report
 
 __all__ = ["SUBCOMMANDS", "kpis"]
 
 
-def _parse_as_of(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"--as-of: not a date: {text!r} (use YYYY-MM-DD)") from None
-
-
 @click.command()
 @click.option("--system", "system", help="Configured system (default: [defaults] system, else demo).")
-@click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
+@click.option("--as-of", "as_of", type=ISO_DATE,
               help="Report date (default: the system's key date, e.g. the demo's, else today).")
 @click.option("--company-code", "company_codes", multiple=True, metavar="CC",
               help="Company code(s) to report (default: every one in the store).")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory for kpis.xlsx and kpis.html (replaced as a whole).")
 @click.option("--json", "as_json", is_flag=True, help="Print the headline figures as JSON.")
-def kpis(system: str | None, as_of: str | None, company_codes: tuple[str, ...], out: Path,
+def kpis(system: str | None, as_of: date | None, company_codes: tuple[str, ...], out: Path,
          as_json: bool) -> None:
     """Aging, DSO (simple, countback, best possible), ADD, CEI, reserve, blocked orders, disputes.
 
@@ -44,7 +34,7 @@ def kpis(system: str | None, as_of: str | None, company_codes: tuple[str, ...], 
     """
     app = click.get_current_context().find_object(AppContext)
     assert app is not None
-    day = _parse_as_of(as_of)
+    day = as_of
     name = app.settings.system(system).name
     result = run_kpi_report(app.store, app.settings, system=name, out=out, as_of=day,
                             company_codes=company_codes or None)

@@ -45,10 +45,11 @@ def sync(app: AppContext, objects: tuple[str, ...], system: str | None,
         echo_json(summary.as_dict())
         return
     print_table(
-        f"sync {summary.system} ({summary.status}, run {summary.run_id})",
+        f"sync {summary.system}: {summary.status} (run {summary.run_id[:8]})",
         ["dataset", "route", "mode", "read", "inserted", "updated", "cleared", "skipped", "seconds"],
         [[d.dataset, d.route, d.mode, d.read, d.inserted, d.updated, d.cleared, d.skipped, d.seconds]
          for d in summary.datasets],
+        optional=("route", "skipped", "seconds"),
     )
 
 

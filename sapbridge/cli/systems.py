@@ -18,14 +18,26 @@ EXIT_UNREACHABLE = 1
 
 @click.group()
 def systems() -> None:
-    """The configured SAP systems (DEV, QAS, PRD...) and the built-in demo."""
+    """The configured SAP systems (DEV, QAS, PRD...) and the built-in demo.
+
+    \b
+    Example:
+      sapbridge systems list
+      sapbridge systems test demo
+    """
 
 
 @systems.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable rows.")
 @click.pass_obj
 def list_systems(app: AppContext, as_json: bool) -> None:
-    """Every configured system: kind, URL, client, user, RFC target, password variable."""
+    """Every configured system: kind, URL, client, user, RFC target, password variable.
+
+    \b
+    Example:
+      sapbridge systems list
+      sapbridge --config sapbridge.toml systems list --json
+    """
     rows = describe_systems(app.settings)
     if as_json:
         echo_json([row.as_dict() for row in rows])

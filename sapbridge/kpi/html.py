@@ -9,20 +9,30 @@ from html import escape
 from typing import Any
 
 from sapbridge.kpi.report import KpiReport, ratio
+from sapbridge.kpi.svg import bar_chart, line_chart
 from sapbridge.money import ZERO, quantize
 
 __all__ = ["render_html"]
 
 _CSS = """
-body{font-family:system-ui,sans-serif;margin:2em;color:#222}
-h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;margin:.5em 0 1em}th,td{padding:.25em .6em;border:1px solid #ddd}
-th{background:#f4f4f4;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1100px;color:#222;
+ padding:0 1em}
+h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:2px solid #1f5fa8;padding-bottom:.2em}
+h3{margin:1.2em 0 .3em}
+table{border-collapse:collapse;margin:.5em 0 1em}th,td{padding:.3em .6em;border:1px solid #ddd}
+th{background:#f4f6f9;text-align:left;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .charts{display:flex;flex-wrap:wrap;gap:1.5em}.note{color:#555;font-size:.9em}
-svg text{font-size:11px;fill:#333}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:.8em;margin:.6em 0 1.2em}
+.tile{border:1px solid #dde3ea;border-radius:8px;padding:.7em .9em;background:#fafbfd}
+.tile .k{font-size:.8em;color:#555;text-transform:uppercase;letter-spacing:.03em}
+.tile .v{font-size:1.5em;font-weight:650;margin:.15em 0;font-variant-numeric:tabular-nums}
+.tile .d{font-size:.85em;color:#555}.up{color:#a4231b}.down{color:#2e7d32}
+.group{font-weight:600;margin-top:.8em}
+dl.glossary dt{font-weight:600;margin-top:.6em}dl.glossary dd{margin:.1em 0 0 1.2em;color:#333}
+@page{size:A4 landscape;margin:12mm}
+@media print{body{margin:0;max-width:none}section{break-after:page}section:last-of-type{break-after:auto}
+ h2{margin-top:0}.charts{gap:.8em}a{color:inherit;text-decoration:none}}
 """
-_BAR_COLOURS = ["#4c9a2a", "#f2c744", "#f29544", "#e0603a", "#b3261e"]
-
 
 def _cell(value: Any) -> str:
     if value is None:
@@ -44,58 +54,58 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _bar_chart(title: str, labels: Sequence[str], values: Sequence[Decimal]) -> str:
-    """Vertical bars of (signed) amounts, scaled to the largest absolute value."""
-    width, height, top, bottom = 360, 200, 24, 36
-    highest = max([ZERO, *values])
-    scale = (highest - min([ZERO, *values])) or Decimal(1)
-    plot = height - top - bottom
-    zero_y = top + plot * float(highest / scale)
-    slot = width / len(labels)
-    parts = [f'<text x="{width / 2:.0f}" y="14" text-anchor="middle">{escape(title)}</text>']
-    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
-        size = float(abs(value) / scale) * plot
-        y = zero_y - size if value >= 0 else zero_y
-        x = i * slot + slot * 0.15
-        colour = _BAR_COLOURS[min(i, len(_BAR_COLOURS) - 1)]
-        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{size:.1f}" '
-                     f'fill="{colour}"><title>{escape(label)}: {escape(_number(value))}</title></rect>')
-        parts.append(f'<text x="{x + slot * 0.35:.1f}" y="{height - 20}" text-anchor="middle">'
-                     f"{escape(label)}</text>")
-    parts.append(f'<line x1="0" y1="{zero_y:.1f}" x2="{width}" y2="{zero_y:.1f}" stroke="#999"/>')
-    return (f'<svg width="{width}" height="{height}" '
-            f'role="img" aria-label="{escape(title)}">{"".join(parts)}</svg>')
-
-
-def _line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[Decimal | None]]) -> str:
-    """One polyline per series over the same x labels; gaps where a value is missing."""
-    width, height, left, top, bottom = 420, 220, 40, 24, 40
-    known = [v for values in series.values() for v in values if v is not None]
-    high = max(known, default=Decimal(1)) or Decimal(1)
-    plot_w, plot_h = width - left - 10, height - top - bottom
-    step = plot_w / max(len(labels) - 1, 1)
-    parts = [f'<text x="{width / 2:.0f}" y="14" text-anchor="middle">{escape(title)}</text>',
-             f'<text x="4" y="{top + 8}">{escape(_number(ratio(high) or ZERO))}</text>',
-             f'<text x="4" y="{top + plot_h + 4}">0</text>',
-             f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" stroke="#999"/>']
-    for i, label in enumerate(labels):
-        parts.append(f'<text x="{left + i * step:.1f}" y="{height - 22}" text-anchor="middle">'
-                     f"{escape(label)}</text>")
-    for n, (name, values) in enumerate(series.items()):
-        colour = ("#1f5fa8", "#c0392b", "#27ae60")[n % 3]
-        points = [(left + i * step, top + plot_h - float(max(v, ZERO) / high) * plot_h)
-                  for i, v in enumerate(values) if v is not None]
-        if points:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-            parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
-            parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in points]
-        parts.append(f'<text x="{left + n * 130}" y="{height - 4}" fill="{colour}">■ {escape(name)}</text>')
-    return (f'<svg width="{width}" height="{height}" '
-            f'role="img" aria-label="{escape(title)}">{"".join(parts)}</svg>')
-
-
 def _money(amount: Decimal, currency: str) -> Decimal:
     return quantize(amount, currency)
+
+
+def _signed(value: Decimal, unit: str) -> str:
+    sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    return f"{sign}{abs(value):,f}{unit}"
+
+
+def _previous_month_end(report: KpiReport) -> dict[tuple[str, str], Any]:
+    """The latest trend point before the as-of day, per company code and currency."""
+    found: dict[tuple[str, str], Any] = {}
+    for point in sorted(report.trend, key=lambda p: p.month_end):
+        if point.month_end < report.as_of:
+            found[(point.company_code, point.currency)] = point
+    return found
+
+
+def _tile(label: str, value: str, change: str = "", trend: str = "") -> str:
+    changed = f'<div class="d {trend}">{escape(change)}</div>' if change else '<div class="d">&nbsp;</div>'
+    return (f'<div class="tile"><div class="k">{escape(label)}</div>'
+            f'<div class="v">{escape(value)}</div>{changed}</div>')
+
+
+def _tiles(report: KpiReport) -> str:
+    previous = _previous_month_end(report)
+    groups = []
+    for row, d, reserve in report.headline():
+        before = previous.get((row.company_code, row.currency))
+        since = f" vs {before.month_end:%d %b}" if before else ""
+        ar_change, ar_trend, dso_change, dso_trend = "", "", "", ""
+        if before is not None and before.ar_total:
+            pct = ratio((row.total - before.ar_total) / before.ar_total * 100) or ZERO
+            ar_change, ar_trend = _signed(pct, "%") + since, "up" if pct > 0 else "down"
+        if before is not None and before.dso_simple is not None and d.dso_simple is not None:
+            days = ratio(d.dso_simple - before.dso_simple) or ZERO
+            dso_change, dso_trend = _signed(days, " days") + since, "up" if days > 0 else "down"
+        dso = ratio(d.dso_simple)
+        cei = ratio(d.cei_percent)
+        past_due = ratio(row.past_due_percent)
+        tiles = [
+            _tile(f"AR ({row.currency})", f"{_money(row.total, row.currency):,f}", ar_change, ar_trend),
+            _tile("Past due", f"{past_due:f}%" if past_due is not None else "–",
+                  f"{_money(row.past_due, row.currency):,f} {row.currency} overdue"),
+            _tile("DSO", f"{dso:f} days" if dso is not None else "–", dso_change, dso_trend),
+            _tile("CEI", f"{cei:f}%" if cei is not None else "–",
+                  f"collected of what was collectible, last {report.config.cei_months} month(s)"),
+            _tile(f"Bad-debt reserve ({row.currency})", f"{_money(reserve, row.currency):,f}"),
+        ]
+        group = f"Company code {row.company_code} · {row.currency}"
+        groups.append(f'<div class="group">{escape(group)}</div><div class="tiles">{"".join(tiles)}</div>')
+    return "".join(groups)
 
 
 def _headline(report: KpiReport) -> str:
@@ -106,16 +116,19 @@ def _headline(report: KpiReport) -> str:
                      ratio(d.countback.days if d.countback else None), ratio(d.best_possible_dso),
                      ratio(d.average_days_delinquent), ratio(d.cei_percent, 2),
                      _money(reserve, row.currency)])
-    return _table(["company code", "currency", "AR", "past due %", "DSO", "countback DSO", "best DSO",
-                   "ADD", "CEI %", "bad-debt reserve"], rows)
+    return _tiles(report) + _table(
+        ["company code", "currency", "AR", "past due %", "DSO (days)", "countback DSO (days)",
+         "best possible DSO (days)", "average days delinquent (ADD)", "CEI %", "bad-debt reserve"], rows)
 
 
 def _aging_section(report: KpiReport) -> str:
     labels = report.bucket_labels
-    charts = "".join(_bar_chart(f"{r.company_code} {r.currency}", labels, r.buckets) for r in report.aging)
+    charts = "".join(bar_chart(f"Aging, company code {r.company_code}", r.currency, labels,
+                               [_money(b, r.currency) for b in r.buckets]) for r in report.aging)
     rows = [[r.company_code, r.currency, *(_money(b, r.currency) for b in r.buckets),
              _money(r.total, r.currency), ratio(r.past_due_percent, 2)] for r in report.aging]
-    return (f'<div class="charts">{charts}</div>'
+    return (f'<p class="note">Open AR by days past the net due date on {report.as_of:%d %B %Y}.</p>'
+            f'<div class="charts">{charts}</div>'
             + _table(["company code", "currency", *labels, "total", "past due %"], rows))
 
 
@@ -123,19 +136,28 @@ def _trend_section(report: KpiReport) -> str:
     by_group: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for point in report.trend:
         by_group[(point.company_code, point.currency)].append(point)
+    now = {(r.company_code, r.currency): r for r in report.dso}
     charts = []
     for (code, currency), points in sorted(by_group.items()):
-        if len(points) < 2:
+        labels = [f"{p.month_end:%d %b}" for p in points]
+        simple: list[Decimal | None] = [p.dso_simple for p in points]
+        countback: list[Decimal | None] = [p.dso_countback for p in points]
+        current = now.get((code, currency))
+        if current is not None and all(p.month_end < report.as_of for p in points):
+            labels.append(f"{report.as_of:%d %b}")
+            simple.append(current.dso_simple)
+            countback.append(current.countback.days if current.countback else None)
+        if len(labels) < 2:
             continue
-        labels = [p.month_end.strftime("%b %y") for p in points]
-        charts.append(_line_chart(f"DSO {code} {currency}", labels, {
-            "simple": [p.dso_simple for p in points], "countback": [p.dso_countback for p in points]}))
+        charts.append(line_chart(f"DSO, company code {code} ({currency})", "days", labels,
+                                 {"simple DSO": simple, "countback DSO": countback}))
     rows = [[p.company_code, p.currency, p.month_end.isoformat(), _money(p.ar_total, p.currency),
              _money(p.credit_sales, p.currency), ratio(p.dso_simple), ratio(p.dso_countback)]
             for p in report.trend]
-    return (f'<div class="charts">{"".join(charts)}</div>'
-            + _table(["company code", "currency", "month end", "AR", "credit sales", "DSO",
-                      "countback DSO"], rows) + _history_section(report))
+    return (f'<p class="note">Month-ends and the report date ({report.as_of:%d %b %Y}).</p>'
+            f'<div class="charts">{"".join(charts)}</div>'
+            + _table(["company code", "currency", "month end", "AR", "credit sales", "DSO (days)",
+                      "countback DSO (days)"], rows) + _history_section(report))
 
 
 def _runs_chart(report: KpiReport) -> str:
@@ -151,8 +173,10 @@ def _runs_chart(report: KpiReport) -> str:
         if len(by_day) < 2:
             continue
         days = sorted(by_day)
-        charts.append(_line_chart(f"DSO by report date {code} {currency}", [d.isoformat() for d in days], {
-            "simple": [by_day[d][0] for d in days], "countback": [by_day[d][1] for d in days]}))
+        charts.append(line_chart(f"DSO by report date, {code} ({currency})", "days",
+                                 [f"{d:%d %b}" for d in days],
+                                 {"simple DSO": [by_day[d][0] for d in days],
+                                  "countback DSO": [by_day[d][1] for d in days]}))
     return f'<div class="charts">{"".join(charts)}</div>' if charts else ""
 
 
@@ -163,8 +187,8 @@ def _history_section(report: KpiReport) -> str:
              _money(s.ar_total, s.currency), ratio(s.past_due_percent, 2), ratio(s.dso_simple),
              ratio(s.dso_countback)] for s in report.history]
     return "<h3>Earlier report runs</h3>" + _runs_chart(report) + _table(
-        ["run at (UTC)", "as of", "company code", "currency", "AR", "past due %", "DSO", "countback DSO"],
-        rows)
+        ["run at (UTC)", "as of", "company code", "currency", "AR", "past due %", "DSO (days)",
+         "countback DSO (days)"], rows)
 
 
 def _percent_text(rate: Decimal) -> str:
@@ -178,7 +202,7 @@ def _reserve_section(report: KpiReport) -> str:
     rates = ", ".join(f"{label} {_percent_text(rate)}%" for label, rate in pairs)
     rows = [[r.company_code, r.currency, *(_money(v, r.currency) for v in r.by_bucket),
              _money(r.total, r.currency)] for r in report.reserves]
-    return f'<p class="note">Rates: {escape(rates)}.</p>' + _table(
+    return f'<p class="note">Reserve rate per aging bucket: {escape(rates)}.</p>' + _table(
         ["company code", "currency", *labels, "reserve"], rows)
 
 
@@ -188,18 +212,22 @@ def _blocked_section(report: KpiReport) -> str:
              r.other_releases_count, ratio(r.days_to_release_average), ratio(r.days_to_release_median),
              ratio(r.days_to_release_max)] for r in report.blocked]
     window = report.config.release_window_days
-    return (f'<p class="note">Blocked at the end of {report.as_of}; releases within the {window} days '
-            "before. Released by a credit rep = credit status D (an override).</p>"
-            + _table(["company code", "currency", "blocked", "blocked value", "avg days blocked",
+    return (f'<p class="note">Sales orders on credit block at the end of {report.as_of:%d %b %Y}; releases '
+            f"within the {window} days before. Released by a credit rep = credit status D (an override in "
+            "VKM1); otherwise released by an automatic re-check.</p>"
+            + _table(["company code", "currency", "blocked orders", "blocked value", "average days blocked",
                       "released by credit rep", "value released by rep", "released otherwise",
-                      "avg days to release", "median days", "max days"], rows))
+                      "average days to release", "median days to release", "longest days to release"], rows))
 
 
 def _disputes_section(report: KpiReport) -> str:
     age = [[r.currency, r.label, r.count, _money(r.amount, r.currency)] for r in report.disputes_by_age]
     reason = [[r.currency, r.label, r.count, _money(r.amount, r.currency)] for r in report.disputes_by_reason]
     return ("<h3>Open cases by days open</h3>" + _table(["currency", "days open", "cases", "disputed"], age)
-            + "<h3>Open cases by reason</h3>" + _table(["currency", "reason", "cases", "disputed"], reason))
+            + "<h3>Open cases by reason code</h3>"
+            + '<p class="note">Reason codes are the FSCM dispute case reasons of the system '
+              "(SAP customizing); their texts are not read from SAP.</p>"
+            + _table(["currency", "reason code", "cases", "disputed"], reason))
 
 
 def _recoveries_section(report: KpiReport) -> str:
@@ -207,28 +235,80 @@ def _recoveries_section(report: KpiReport) -> str:
         return '<p class="note">No recoveries run yet.</p>'
     rows = [[r.currency, r.claims, _money(r.claimed, r.currency), _money(r.recovered, r.currency),
              ratio(r.rate_percent, 2), r.rejected_claims] for r in report.recoveries]
-    return (f'<p class="note">From recoveries run {escape(report.recovery_run.run_id)} finished '
-            f"{escape(report.recovery_run.finished_at.isoformat())}; rejected claims count as claimed "
-            "and unrecovered.</p>"
-            + _table(["currency", "claims", "claimed", "recovered", "recovery rate %", "rejected"], rows))
+    finished = report.recovery_run.finished_at.strftime("%d %b %Y %H:%M UTC")
+    return (f'<p class="note">From the recoveries reconciliation of {escape(finished)}; rejected claims '
+            "count as claimed and not recovered.</p>"
+            + _table(["currency", "claims", "claimed", "recovered", "recovery rate %", "rejected claims"],
+                     rows))
+
+
+_GLOSSARY = [
+    ("AR (accounts receivable)", "What customers owe: open items posted on or before the report date "
+     "and not settled by it, in company-code currency."),
+    ("Past due %", "Share of AR whose net due date has passed."),
+    ("DSO (days sales outstanding), in days",
+     "AR divided by the credit sales of the last {dso_months} months, times the days in those months: "
+     "how many days of sales are not yet collected."),
+    ("Countback DSO, in days", "Days of the most recent credit sales, walking back month by month, that "
+     "add up to today's AR; less distorted by a seasonal month than simple DSO."),
+    ("Best possible DSO, in days", "The DSO if nothing were overdue: current (not yet due) AR over the same "
+     "sales and days."),
+    ("ADD (average days delinquent)", "DSO minus best possible DSO: the days customers pay late on average."),
+    ("CEI (collection effectiveness index), %",
+     "Of what could have been collected over the last {cei_months} month(s) (beginning AR plus credit "
+     "sales), the share collected, leaving out what was not yet due. 100% collects everything collectible."),
+    ("Bad-debt reserve", "Each aging bucket's balance times its reserve rate: the allowance for doubtful "
+     "accounts this report proposes."),
+    ("Recovery rate", "Recovered over claimed, per currency, over the claims of the latest recoveries "
+     "reconciliation."),
+]
+
+
+def _glossary(report: KpiReport) -> str:
+    cfg = report.config
+    values = {"dso_months": cfg.dso_months, "cei_months": cfg.cei_months}
+    items = "".join(f"<dt>{escape(term)}</dt><dd>{escape(text.format(**values))}</dd>"
+                    for term, text in _GLOSSARY)
+    return f'<dl class="glossary">{items}</dl>'
+
+
+def _conventions(report: KpiReport) -> str:
+    """The conventions in effect, in words."""
+    cfg = report.config
+    days = "actual calendar days" if cfg.month_days is None else f"{cfg.month_days}-day months"
+    sales = "credit sales divided by the months" if cfg.cei_divide_by_months else "undivided credit sales"
+    return (f"Aging buckets {', '.join(report.bucket_labels)} days past due. DSO over {cfg.dso_months} "
+            f"months ({days}); countback up to {cfg.countback_months} months"
+            f"{', net of the reserve' if cfg.countback_net_of_reserve else ''}; CEI over {cfg.cei_months} "
+            f"month(s) with {sales}. Credit sales are invoices of document types "
+            f"{', '.join(cfg.invoice_document_types)}. Blocked-order releases over the last "
+            f"{cfg.release_window_days} days.")
+
+
+def _section(anchor: str, title: str, body: str) -> str:
+    return f'<section id="{anchor}"><h2>{escape(title)}</h2>{body}</section>'
 
 
 def render_html(report: KpiReport) -> str:
-    """The whole page."""
-    conventions = escape(", ".join(f"{k} = {v}" for k, v in report.config.as_dict().items()))
+    """The whole page: headline tiles, one section per KPI (one printed page each), glossary."""
     notes = "".join(f"<li>{escape(n)}</li>" for n in report.notes)
-    title = f"Credit and collections KPIs: {report.system} as of {report.as_of}"
+    title = f"Credit and collections: {report.system}, {report.as_of:%d %B %Y}"
+    subtitle = (f"Company codes {', '.join(report.company_codes)} · report date {report.as_of.isoformat()} · "
+                f"generated {report.generated_at:%d %b %Y %H:%M} UTC")
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-        f"<style>{_CSS}</style></head><body><h1>{escape(title)}</h1>"
-        f'<p class="note">Company codes {escape(", ".join(report.company_codes))}; generated '
-        f"{escape(report.generated_at.strftime('%Y-%m-%d %H:%M'))} UTC. Conventions: {conventions}.</p>"
-        f"<h2>Headline</h2>{_headline(report)}"
-        f"<h2>Aging</h2>{_aging_section(report)}"
-        f"<h2>DSO trend</h2>{_trend_section(report)}"
-        f"<h2>Bad-debt reserve</h2>{_reserve_section(report)}"
-        f"<h2>Blocked orders</h2>{_blocked_section(report)}"
-        f"<h2>Disputes</h2>{_disputes_section(report)}"
-        f"<h2>Recoveries</h2>{_recoveries_section(report)}"
-        f"<h2>Notes</h2><ul>{notes}</ul></body></html>"
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<style>{_CSS}</style></head><body>"
+        + f'<section id="headline"><h1>{escape(title)}</h1><p class="note">{escape(subtitle)}</p>'
+          f"{_headline(report)}</section>"
+        + _section("aging", "Aging", _aging_section(report))
+        + _section("dso", "DSO trend", _trend_section(report))
+        + _section("reserve", "Bad-debt reserve", _reserve_section(report))
+        + _section("blocked", "Blocked orders", _blocked_section(report))
+        + _section("disputes", "Disputes", _disputes_section(report))
+        + _section("recoveries", "Recoveries", _recoveries_section(report))
+        + _section("glossary", "Glossary and conventions",
+                   _glossary(report) + f'<p class="note">{escape(_conventions(report))}</p>'
+                   f"<h3>Notes</h3><ul>{notes}</ul>")
+        + "</body></html>"
     )

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from sapbridge.kpi.tables import kpi_snapshots
 from sapbridge.reconcile.tables import reconcile_runs, recovery_claims
-from sapbridge.store.schema import blocked_orders, disputes, open_items
+from sapbridge.store.schema import blocked_orders, customers, disputes, open_items
 
 __all__ = [
     "DisputeRow",
@@ -31,6 +31,7 @@ __all__ = [
     "SnapshotRow",
     "first_sync_date",
     "known_company_codes",
+    "load_customer_names",
     "load_disputes",
     "load_items",
     "load_orders",
@@ -159,6 +160,13 @@ def load_items(conn: Connection, system: str, company_codes: Sequence[str], *, a
             currency=cc_currency if use_company else currency, settled_on=settled,
         ))
     return rows
+
+
+def load_customer_names(conn: Connection, system: str) -> dict[str, str]:
+    """Customer number -> name, for the rows people read (``aging_by_customer``)."""
+    t = customers.c
+    return {customer: name for customer, name in conn.execute(
+        select(t.customer, t.name).where(t.system == system)) if name}
 
 
 def load_orders(conn: Connection, system: str) -> list[OrderRow]:

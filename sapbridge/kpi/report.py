@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -68,6 +68,7 @@ class KpiInputs:
     recovery_claims: Sequence[RecoveryClaimRow] = ()
     history: Sequence[SnapshotRow] = ()
     first_sync: date | None = None
+    customer_names: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,8 @@ class KpiReport:
     history: list[SnapshotRow]
     """Earlier runs: the newest per report date, company code and currency."""
     notes: list[str] = field(default_factory=list)
+    customer_names: Mapping[str, str] = field(default_factory=dict)
+    """Customer number -> name, shown beside the numbers."""
 
     @property
     def bucket_labels(self) -> list[str]:
@@ -164,6 +167,7 @@ def build_report(inputs: KpiInputs, *, system: str, as_of: date, company_codes: 
         disputes_by_reason=disputes_by_reason(cases),
         recovery_run=inputs.recovery_run, recoveries=recovery_rates(inputs.recovery_claims),
         history=latest_per_report_date(inputs.history), notes=_notes(inputs, as_of, cfg, dso),
+        customer_names=dict(inputs.customer_names),
     )
 
 

@@ -18,6 +18,7 @@ from sapbridge.kpi.outputs import check_out_dir, publish_report
 from sapbridge.kpi.queries import (
     first_sync_date,
     known_company_codes,
+    load_customer_names,
     load_disputes,
     load_items,
     load_orders,
@@ -68,7 +69,7 @@ def _read_inputs(conn: Connection, system: str, codes: list[str], as_of: date, c
         items=load_items(conn, system, codes, as_of=as_of, since=earliest_day_needed(as_of, cfg)),
         orders=load_orders(conn, system), disputes=load_disputes(conn, system, codes),
         recovery_run=run, recovery_claims=claims, history=load_snapshots(conn, system, codes),
-        first_sync=first_sync_date(conn, system),
+        first_sync=first_sync_date(conn, system), customer_names=load_customer_names(conn, system),
     )
 
 

@@ -11,12 +11,15 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from sapbridge.kpi.report import KpiReport, ratio
 from sapbridge.money import quantize
+from sapbridge.sheetstyle import column_widths, human_header, money_format, print_to_page_width
 from sapbridge.tabular import MONEY_FORMAT, SheetSpec, atomic_path, xlsx_value
 
-__all__ = ["MONEY_HEADERS", "RATIO_FORMAT", "workbook_sheets", "write_workbook"]
+__all__ = ["MONEY_HEADERS", "RATIO_FORMAT", "human_header", "money_format", "workbook_sheets",
+           "write_workbook"]
 
 RATIO_FORMAT = "0.0#"
 """DSO, days and percentages: numbers with one or two decimals."""
@@ -60,12 +63,13 @@ def _summary_sheet(report: KpiReport) -> SheetSpec:
 
 def _aging_sheet(report: KpiReport, *, by_customer: bool) -> SheetSpec:
     labels = report.bucket_labels
-    lead = ["company_code", "customer", "currency"] if by_customer else ["company_code", "currency"]
+    lead = ["company_code", "customer", "customer_name", "currency"] if by_customer else ["company_code",
+                                                                                         "currency"]
     header = [*lead, *labels, "ar_total", "past_due", "past_due_percent"]
     rows = []
     for row in report.customer_aging if by_customer else report.aging:
-        keys = [row.company_code, row.customer, row.currency] if by_customer else [row.company_code,
-                                                                                    row.currency]
+        keys = ([row.company_code, row.customer, report.customer_names.get(row.customer or "", ""),
+                 row.currency] if by_customer else [row.company_code, row.currency])
         rows.append([*keys, *(_m(b, row.currency) for b in row.buckets), _m(row.total, row.currency),
                      _m(row.past_due, row.currency), ratio(row.past_due_percent, 2)])
     return header, rows
@@ -170,6 +174,12 @@ def _cell(sheet: Any, value: Any, number_format: str | None) -> Any:
     return cell
 
 
+PERCENT_NUMBER_FORMAT = '0.00"%"'
+"""Percentages stored as numbers of percent (80.4) shown with a % sign, like fractions (0.05) in
+``0.0%``: one look for every percentage."""
+
+PERCENT_HEADERS = frozenset({"past_due_percent", "cei_percent", "rate_percent"})
+
 def _formats(header: Sequence[str], money: set[str]) -> list[str | None]:
     result: list[str | None] = []
     for name in header:
@@ -177,33 +187,60 @@ def _formats(header: Sequence[str], money: set[str]) -> list[str | None]:
             result.append(MONEY_FORMAT)
         elif name == "rate":
             result.append("0.0%")
+        elif name in PERCENT_HEADERS:
+            result.append(PERCENT_NUMBER_FORMAT)
         elif name in RATIO_HEADERS:
             result.append(RATIO_FORMAT)
+        elif name in DATE_HEADERS:
+            result.append(DATE_FORMAT)
         else:
             result.append(None)
     return result
 
 
+DATE_FORMAT = "yyyy-mm-dd"
+DATE_HEADERS = frozenset({"period_start", "period_end", "cei_start", "month_end", "as_of"})
+
+
+def _widths(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
+    return column_widths(header, rows[:2000])
+
+
+def _row_formats(header: Sequence[str], row: Sequence[Any], formats: list[str | None]) -> list[str | None]:
+    if "currency" not in header:
+        return formats
+    currency = row[list(header).index("currency")]
+    shown = money_format(str(currency)) if currency else MONEY_FORMAT
+    return [shown if f == MONEY_FORMAT else f for f in formats]
+
+
 def write_workbook(report: KpiReport, target: Path) -> Path:
-    """Write ``kpis.xlsx`` atomically: money columns with the money format, ratios with one decimal.
+    """Write ``kpis.xlsx`` atomically: readable headers, widths to content, frozen header row
+    with a filter on every sheet, money in its currency's decimals, percentages with a % sign.
 
     A write-only workbook streams rows, so a sheet of tens of thousands of customers stays fast.
     """
     money = set(MONEY_HEADERS) | set(report.bucket_labels)
     workbook = Workbook(write_only=True)
     bold = Font(bold=True)
-    for title, (header, rows) in workbook_sheets(report).items():
+    for title, (header, listed) in workbook_sheets(report).items():
+        rows = list(listed)
         sheet = workbook.create_sheet(title=title[:31])
         sheet.freeze_panes = "A2"
+        print_to_page_width(sheet)
+        for index, width in enumerate(_widths(header, rows), start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(len(rows), 0) + 1}"
         heads = []
         for name in header:
-            cell = WriteOnlyCell(sheet, value=name)
+            cell = WriteOnlyCell(sheet, value=human_header(name))
             cell.font = bold
             heads.append(cell)
         sheet.append(heads)
         formats = _formats(header, money)
         for row in rows:
-            sheet.append([_cell(sheet, value, fmt) for value, fmt in zip(row, formats, strict=True)])
+            shown = _row_formats(header, row, formats)
+            sheet.append([_cell(sheet, value, fmt) for value, fmt in zip(row, shown, strict=True)])
     with atomic_path(target) as temp:
         buffer = io.BytesIO()
         workbook.save(buffer)

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sapbridge.config import load_settings
 from sapbridge.errors import InputError
 from sapbridge.kpi import run_kpi_report
+from sapbridge.kpi.xlsx import human_header
 from sapbridge.tabular import MONEY_FORMAT
 
 from .conftest import SYSTEM, seed_recoveries
@@ -70,20 +71,20 @@ def test_workbook_cells_are_numbers_with_money_format(seeded, settings, tmp_path
     aging = book["aging"]
     header = [c.value for c in aging[1]]
     eur = aging[2]
-    total = eur[header.index("ar_total")]
+    total = eur[header.index(human_header("ar_total"))]
     assert isinstance(total.value, int | float)
     assert total.value == 15290
     assert total.number_format == MONEY_FORMAT
-    over_90 = eur[header.index("over 90")]
+    over_90 = eur[header.index(human_header("over 90"))]
     assert over_90.value == 5000
     assert over_90.number_format == MONEY_FORMAT
-    percent = eur[header.index("past_due_percent")]
+    percent = eur[header.index(human_header("past_due_percent"))]
     assert isinstance(percent.value, int | float)
     assert percent.value == pytest.approx(88.29)
     assert percent.number_format != MONEY_FORMAT
     dso = book["dso_cei"]
     dso_header = [c.value for c in dso[1]]
-    assert dso[2][dso_header.index("cei_percent")].value == pytest.approx(32.5)
+    assert dso[2][dso_header.index(human_header("cei_percent"))].value == pytest.approx(32.5)
 
 
 def test_html_is_offline_and_has_charts(seeded, settings, tmp_path):
@@ -112,7 +113,7 @@ def test_a_report_dir_is_replaced_but_other_files_are_protected(seeded, settings
     out = tmp_path / "r"
     run_kpi_report(seeded, settings, system=SYSTEM, out=out, as_of=date(2026, 2, 28))
     run_kpi_report(seeded, settings, system=SYSTEM, out=out)
-    assert "as of 2026-03-31" in (out / "kpis.html").read_text(encoding="utf-8")
+    assert "report date 2026-03-31" in (out / "kpis.html").read_text(encoding="utf-8")
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(InputError, match="holds other files"):
         run_kpi_report(seeded, settings, system=SYSTEM, out=out)
@@ -127,7 +128,7 @@ def test_each_run_is_remembered_for_the_trend(seeded, settings, tmp_path):
     assert (date(2026, 2, 28), "1000", Decimal(20000)) in earlier
     page = (tmp_path / "b" / "kpis.html").read_text(encoding="utf-8")
     assert "Earlier report runs" in page
-    assert 'aria-label="DSO by report date 1000 EUR"' in page
+    assert 'aria-label="DSO by report date, 1000 (EUR)"' in page
 
 
 def test_unknown_company_code(seeded, settings, tmp_path):

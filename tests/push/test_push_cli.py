@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from sapbridge.audit.tables import audit_log
-from sapbridge.cli import main
+from sapbridge.cli import EXIT_REFUSED, main
 from sapbridge.store import open_store
 
 from .conftest import LIMIT_HEADER, seed_sap, seed_store, write_config, write_csv
@@ -61,11 +61,11 @@ def test_request_approve_plan_apply_and_audit(env, capsys, monkeypatch):
     batch_id = json.loads(out)["batch_id"]
 
     code, _, err = run(env, capsys, "push", "plan", batch_id, "--apply")
-    assert code == 2
+    assert code == EXIT_REFUSED
     assert "only approved batches" in err
 
     code, _, err = run(env, capsys, "approve", batch_id, "--as", "alice")
-    assert code == 2
+    assert code == EXIT_REFUSED
     assert "may not approve" in err
 
     code, out, _ = run(env, capsys, "approve", batch_id, "--as", "bob")
@@ -117,7 +117,7 @@ def test_reject_needs_configured_user(env, capsys):
     _, out, _ = run(env, capsys, "push", "limits", str(path), "--json")
     batch_id = json.loads(out)["batch_id"]
     code, _, err = run(env, capsys, "reject", batch_id, "--as", "mallory", "--reason", "x")
-    assert code == 2
+    assert code == EXIT_REFUSED
     assert "not a configured user" in err
     code, out, _ = run(env, capsys, "audit", "list", "--action", "refused", "--json")
     refusal = json.loads(out.splitlines()[-1])
@@ -137,7 +137,7 @@ def test_os_identity_mode_binds_as_to_the_login(env, capsys, monkeypatch):
     batch_id = json.loads(out)["batch_id"]
     monkeypatch.setenv("SAPBRIDGE_USER", "bob")
     code, _, err = run(env, capsys, "approve", batch_id, "--as", "carol")
-    assert code == 2
+    assert code == EXIT_REFUSED
     assert "OS user bob may not act as carol" in err
     code, out, _ = run(env, capsys, "approve", batch_id)
     assert code == 0

@@ -21,6 +21,7 @@ from sapbridge.reconcile.recoveries.demo_sample import EXPECTED
 from sapbridge.reconcile.recoveries.demo_sample import main as main_sample
 from sapbridge.reconcile.recoveries.synthetic import generate, write_files
 from sapbridge.reconcile.tables import reconcile_runs, recovery_claims
+from sapbridge.sheetstyle import money_format
 from sapbridge.sync.service import sync_system
 from sapbridge.tabular import Column, read_table
 
@@ -84,11 +85,13 @@ def test_summary_and_files_keep_money_exact_per_currency(sqlite_store, tmp_path,
     assert workbook.sheetnames == ["By category", "By customer", "By owner"]
     sheet = workbook["By category"]
     header = [c.value for c in sheet[1]]
-    assert header[:4] == ["category", "owner", "currency", "rows"]
+    assert header[:4] == ["Category", "Owner", "Currency", "Rows"]
     counted = sum(r[3] for r in sheet.iter_rows(min_row=2, values_only=True))
     assert counted == len(result.result.rows)
-    money = sheet.cell(row=2, column=header.index("claim_amount") + 1)
-    assert money.number_format.startswith("#,##0.00")
+    money = sheet.cell(row=2, column=header.index("Claim amount") + 1)
+    currency = sheet.cell(row=2, column=header.index("Currency") + 1).value
+    assert money.number_format == money_format(currency)  # JPY without decimals
+    assert sheet.auto_filter.ref
 
 
 def test_a_failed_run_leaves_no_output_and_no_run(store, tmp_path, synthetic):

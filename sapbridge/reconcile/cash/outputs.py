@@ -13,8 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sapbridge.permissions import apply_umask
 from sapbridge.reconcile.cash.model import APPLICATION_COLUMNS, EXCEPTION_COLUMNS, CashResult, Payment
-from sapbridge.reconcile.cash.xlsx import write_sheets
+from sapbridge.reconcile.cash.xlsx import Styled, write_sheets
 from sapbridge.tabular import write_csv
 
 __all__ = ["summarise", "write_outputs"]
@@ -57,17 +58,34 @@ def summarise(payments: list[Payment], result: CashResult) -> dict[str, Any]:
     }
 
 
-def _summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any]]:
-    rows: list[tuple[str, Any]] = []
+_FIGURES = {
+    "run_id": "Run", "system": "System", "payments": "Payments",
+    "auto_matched_payments": "Payments auto-matched",
+    "suggested_payments": "Payments with a suggestion", "exception_payments": "Payments with an exception",
+    "needs_review": "Payments to review", "matches": "Matches (item applications)",
+    "suggestions": "Suggestions", "auto_match_rate": "Auto-match rate",
+}
+_AMOUNTS = {"payments": "Amount paid", "auto_applied": "Amount auto-applied", "suggested": "Amount suggested",
+            "tolerance_differences": "Tolerance differences written off"}
+
+
+def _summary_rows(summary: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """The summary as a table a person reads: figure, currency (for amounts), value."""
+    rows: list[tuple[str, str, Any]] = []
     for key, value in summary.items():
-        if isinstance(value, dict):
-            for sub, inner in value.items():
-                if isinstance(inner, dict):
-                    rows += [(f"{key}.{sub}.{c}", Decimal(v)) for c, v in inner.items()]
-                else:
-                    rows.append((f"{key}.{sub}", inner))
+        if key == "amounts":
+            for kind, by_currency in value.items():
+                rows += [(_AMOUNTS.get(kind, kind), c, Decimal(v)) for c, v in by_currency.items()]
+        elif key == "exceptions":
+            rows += [(f"Exceptions: {category.replace('_', ' ')}", "", count)
+                     for category, count in value.items()]
+        elif key == "payers":
+            rows += [(f"Payers identified by {how.replace('_', ' ')}", "", count)
+                     for how, count in value.items()]
+        elif key == "auto_match_rate":
+            rows.append((_FIGURES[key], "", Styled(Decimal(value), "percent")))
         else:
-            rows.append((key, Decimal(value) if key == "auto_match_rate" else value))
+            rows.append((_FIGURES.get(key, key.replace("_", " ")), "", value))
     return rows
 
 
@@ -79,7 +97,7 @@ def _write_all(folder: Path, result: CashResult, summary: dict[str, Any]) -> Non
     write_csv(folder / "suggestions.csv", APPLICATION_COLUMNS, suggestions)
     write_csv(folder / "exceptions.csv", EXCEPTION_COLUMNS, exceptions)
     write_sheets(folder / "cash.xlsx", {
-        "summary": (("figure", "value"), _summary_rows(summary)),
+        "summary": (("figure", "currency", "value"), _summary_rows(summary)),
         "matches": (APPLICATION_COLUMNS, matches),
         "suggestions": (APPLICATION_COLUMNS, suggestions),
         "exceptions": (EXCEPTION_COLUMNS, exceptions),
@@ -94,6 +112,7 @@ def write_outputs(out: Path, result: CashResult, summary: dict[str, Any]) -> lis
     old: Path | None = None
     try:
         _write_all(staging, result, summary)
+        apply_umask(staging)
         if out.exists():
             old = out.with_name(f".{out.name}.old-{staging.name[-8:]}")
             out.rename(old)

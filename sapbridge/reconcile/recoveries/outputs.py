@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sapbridge.errors import ReconciliationError
 from sapbridge.money import ZERO
+from sapbridge.permissions import apply_umask
 from sapbridge.reconcile.recoveries.classify import OWNERS
 from sapbridge.reconcile.recoveries.model import (
     CATEGORIES,
@@ -24,7 +25,8 @@ from sapbridge.reconcile.recoveries.model import (
     RecoveriesResult,
     ResultRow,
 )
-from sapbridge.tabular import SheetSpec, atomic_path, csv_fields, write_xlsx
+from sapbridge.sheetstyle import write_table_workbook
+from sapbridge.tabular import SheetSpec, atomic_path, csv_fields
 
 __all__ = ["ROW_COLUMNS", "WORKBOOK", "Totals", "build_outputs", "publish", "row_values", "summarise",
            "totals"]
@@ -142,6 +144,11 @@ def summarise(result: RecoveriesResult, sums: Totals | None = None) -> dict[str,
     }
 
 
+def _words(category: str) -> str:
+    """``recovered_open_dispute`` as ``Recovered open dispute`` for people reading the workbook."""
+    return category.replace("_", " ").capitalize()
+
+
 def _workbook_sheets(result: RecoveriesResult, sums: Totals) -> dict[str, SheetSpec]:
     def owner(category: Category) -> str:
         return result.owners.get(category, OWNERS[category])
@@ -151,13 +158,13 @@ def _workbook_sheets(result: RecoveriesResult, sums: Totals) -> dict[str, SheetS
     by_owner = sorted(by_category, key=lambda item: owner(item[0][0]))
     return {
         "By category": (["category", "owner", "currency", *_TOTAL_COLUMNS],
-                        [[category, owner(category), currency, *group.amounts()]
+                        [[_words(category), owner(category), currency, *group.amounts()]
                          for (category, currency), group in by_category]),
         "By customer": (["customer", "currency", *_TOTAL_COLUMNS],
                         [[customer, currency, *group.amounts()]
                          for (customer, currency), group in sorted(sums.by_customer.items())]),
         "By owner": (["owner", "category", "currency", *_TOTAL_COLUMNS],
-                     [[owner(category), category, currency, *group.amounts()]
+                     [[owner(category), _words(category), currency, *group.amounts()]
                       for (category, currency), group in by_owner]),
     }
 
@@ -179,8 +186,9 @@ def build_outputs(result: RecoveriesResult, out: Path, sums: Totals | None = Non
     try:
         for category, rows in result.by_category().items():
             _write_rows(staging / f"{category}.csv", rows)
-        write_xlsx(staging / WORKBOOK, _workbook_sheets(result, sums or totals(result)),
-                   money_columns=lambda name: name.endswith("_amount"))
+        write_table_workbook(staging / WORKBOOK, _workbook_sheets(result, sums or totals(result)),
+                             money_columns=lambda name: name.endswith("_amount"))
+        apply_umask(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
