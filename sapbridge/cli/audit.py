@@ -112,7 +112,11 @@ def audit_anchor(app: AppContext, as_json: bool) -> None:
     timestamped by that TSA (a TSA that is down is reported, the anchor is still written).
 
     \b
-    Example (crontab, hourly):
+    Example:
+      sapbridge audit anchor
+
+    \b
+    From cron, hourly:
       0 * * * *  sapbridge audit anchor
     """
     outcome = app.store.audit.anchor(app.store.engine)
