@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 
@@ -75,17 +76,30 @@ def audit_verify(app: AppContext, require_key: bool, as_json: bool) -> None:
     """
     _key_env(app)
     result = verify(app.store.engine, require_key=require_key)
+    bad_signatures = _approval_signatures(app)
     if as_json:
         click.echo(json.dumps({"ok": result.ok, "checked": result.checked,
                                "first_broken_id": result.first_broken_id,
-                               "reason": result.reason, "head_hash": result.head_hash}))
+                               "reason": result.reason, "head_hash": result.head_hash,
+                               "bad_signatures": [p.seq for p in bad_signatures]}))
     elif result.ok:
         click.echo(f"audit log intact: {result.checked} entries, head {result.head_hash}")
     else:
         click.echo(f"audit log BROKEN at entry {result.first_broken_id}: {result.reason} "
                    f"({result.checked} entries verified before it)", err=True)
-    if not result.ok:
+    for p in bad_signatures if not as_json else []:
+        click.echo(f"approval at entry {p.seq} (batch {p.batch_id}, {p.approver}): {p.reason}",
+                   err=True)
+    if not result.ok or bad_signatures:
         sys.exit(EXIT_BROKEN)
+
+
+def _approval_signatures(app: AppContext) -> list[Any]:
+    """Approvals whose SSH signature is missing where required, or does not verify."""
+    from sapbridge.push.authority import load_push_config
+    from sapbridge.push.signatures import verify_audit_approvals
+
+    return list(verify_audit_approvals(app.store.engine, load_push_config(app.settings)))
 
 
 @audit_group.command("list")

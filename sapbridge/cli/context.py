@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 import sys
 from dataclasses import dataclass, field
 
 from sapbridge.config import Settings, load_settings
 from sapbridge.logs import configure_logging, new_run_id
+from sapbridge.push.identity import os_login
 from sapbridge.store import Store, open_store
 
 __all__ = ["AppContext"]
@@ -48,10 +47,11 @@ class AppContext:
 
     @property
     def actor(self) -> str:
-        """Who is acting: ``--as USER`` if given, else the OS user."""
+        """Who is acting: ``--as USER`` if given, else the OS login of the real user id
+        (never an environment variable; the push commands also check ``--as``)."""
         if self.actor_override:
             return self.actor_override
-        return os.environ.get("SAPBRIDGE_USER") or getpass.getuser()
+        return os_login()
 
     @property
     def interactive(self) -> bool:

@@ -11,22 +11,30 @@ from sqlalchemy import insert
 
 from sapbridge.config import load_settings
 from sapbridge.push.authority import PushConfig, load_push_config
+from sapbridge.push.identity import os_login
 from sapbridge.store.schema import credit_segments, open_items
 
 from .fakes import FakeOData, FakeRfc, FakeSapState
 
-CONFIG = """
+LOGIN = os_login()
+"""The test runner's real login (root in CI): every test user maps to it, so ``--as`` picks."""
+
+CONFIG = f"""
 [users.alice]
 roles = ["ar_clerk"]
+os_user = "{LOGIN}"
 
 [users.bob]
 roles = ["credit_manager"]
+os_user = "{LOGIN}"
 
 [users.carol]
 roles = ["controller"]
+os_user = "{LOGIN}"
 
 [users.dave]
 roles = ["ar_clerk", "credit_manager"]
+os_user = "{LOGIN}"
 
 [authority.ar_clerk]
 request = true
@@ -44,7 +52,7 @@ max_writeoff_item = "25000"
 max_writeoff_batch = "100000"
 
 [push]
-identity = "declared"
+identity = "os"
 second_approver_above = "10000"
 
 [push.reason_codes.SMALL]

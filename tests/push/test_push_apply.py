@@ -35,7 +35,8 @@ def test_plan_shows_before_after_and_stale_rows(seeded, push_config, tmp_path, s
     batch_id = _approved(seeded.engine, push_config, limit_batch(seeded.engine, push_config,
                                                                  tmp_path))
     sap.set_limit("0010000002", "1000", "47000.00")
-    plan = plan_batch(seeded.engine, batch_id, odata=odata, actor="bob", run_id="r-plan")
+    plan = plan_batch(seeded.engine, batch_id, odata=odata, actor="bob", run_id="r-plan",
+                      config=push_config)
     assert [r.verdict for r in plan.rows] == ["change", "stale"]
     assert plan.rows[0].before["credit_limit"] == "50000.00"
     assert plan.rows[0].after == {"credit_limit": "55000.00", "valid_to": "2027-06-30"}
@@ -127,7 +128,8 @@ def test_apply_writeoffs_posts_commits_and_verifies(seeded, push_config, tmp_pat
                                                     rfc):
     batch_id = _approved(seeded.engine, push_config, writeoff_batch(seeded.engine, push_config,
                                                                     tmp_path))
-    plan = plan_batch(seeded.engine, batch_id, odata=odata, actor="bob", run_id="p")
+    plan = plan_batch(seeded.engine, batch_id, odata=odata, actor="bob", run_id="p",
+                      config=push_config)
     assert [r.verdict for r in plan.rows] == ["change"] * 3
     report = _apply(seeded.engine, batch_id, push_config, odata, rfc)
     assert report.counts == {"applied": 3}
