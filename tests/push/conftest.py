@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -11,12 +13,11 @@ from sqlalchemy import insert
 
 from sapbridge.config import load_settings
 from sapbridge.push.authority import PushConfig, load_push_config
-from sapbridge.push.identity import os_login
 from sapbridge.store.schema import credit_segments, open_items
 
 from .fakes import FakeOData, FakeRfc, FakeSapState
 
-LOGIN = os_login()
+LOGIN = pwd.getpwuid(os.getuid()).pw_name
 """The test runner's real login (root in CI): every test user maps to it, so ``--as`` picks."""
 
 CONFIG = f"""
