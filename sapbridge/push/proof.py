@@ -171,10 +171,8 @@ def _approvals(entries: list[AuditEntry]) -> tuple[AuditedApproval, ...]:
         for e in entries if e.action == "approved")
 
 
-def _check_decision_rows(engine: Engine, batch_id: str,
+def _check_decision_rows(stored: set[str], batch_id: str,
                          approvals: tuple[AuditedApproval, ...]) -> None:
-    with engine.connect() as conn:
-        stored = {u for u, d, _ in approvals_for(conn, batch_id) if d == "approved"}
     forged = sorted(stored - {a.approver for a in approvals})
     if forged:
         msg = (f"batch {batch_id}: approval row(s) by {', '.join(forged)} have no entry in the"
@@ -187,6 +185,9 @@ def prove(engine: Engine, batch_id: str, config: PushConfig) -> ProvenBatch:
     with engine.connect() as conn:
         batch = load_batch(conn, batch_id)
         rows = load_rows(conn, batch_id)
+        # read before the log: a decision commits with its entry, so every row seen here has
+        # its entry visible to the query below, even while others decide
+        stored = {u for u, d, _ in approvals_for(conn, batch_id) if d == "approved"}
     entries = [e for e in query(engine, batch_id=batch_id)
                if e.action in {"imported", "approved", "rejected"}]
     imported = _import_entry(entries, batch_id)
@@ -196,7 +197,7 @@ def prove(engine: Engine, batch_id: str, config: PushConfig) -> ProvenBatch:
     facts = recomputed_facts(batch, rows)
     _check_import(imported, batch, digest, facts)
     approvals = _approvals(entries)
-    _check_decision_rows(engine, batch_id, approvals)
+    _check_decision_rows(stored, batch_id, approvals)
     rejected = any(e.action == "rejected" for e in entries)
     return ProvenBatch(batch, imported.actor, digest, facts, approvals, rejected)
 
