@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from sapbridge.audit.log import query, verify
 from sapbridge.push.apply import apply_batch
@@ -12,6 +13,7 @@ from sapbridge.push.approval import approve
 from sapbridge.push.controls import RefusedError
 from sapbridge.push.plan import plan_batch
 from sapbridge.push.state import load_batch, load_rows
+from sapbridge.push.tables import push_claims
 
 from .fakes import FakeOData, FakeRfc, Faults
 from .helpers import limit_batch, writeoff_batch
@@ -192,6 +194,10 @@ def test_writeoff_on_changed_item_is_stale(seeded, push_config, tmp_path, sap, o
     report = _apply(seeded.engine, batch_id, push_config, odata, rfc)
     assert [r.outcome for r in report.rows] == ["applied", "stale", "applied"]
     assert report.status == "partial"
+    with seeded.engine.connect() as conn:  # the stale row's item is free for a new request
+        claimed = conn.execute(select(push_claims.c.item).where(
+            push_claims.c.batch_id == batch_id).order_by(push_claims.c.item)).scalars().all()
+    assert claimed == ["1000/0090000001/2026/001", "1000/0090000003/2026/001"]
 
 
 def _hold(engine, batch_id, **values):
