@@ -86,6 +86,10 @@ def _signature(engine: Engine, proven: ProvenBatch, user: str, config: PushConfi
     batch_id = proven.batch.batch_id
     message = approval_message(batch_id, proven.content_hash, proven.requester, user)
     signature: str | None = None
+    if not person.allowed_signers:
+        refuse(engine, f"approval of batch {batch_id} must be signed by {user}, who has no"
+               " signing_key in the config", control="signature", attempted="approve",
+               actor=user, run_id=run_id, batch_id=batch_id)
     try:
         signature = sign_approval(message, person, sign_key)
     except SigningError as exc:

@@ -28,12 +28,11 @@ from sapbridge.push.state import (
     Row,
     approvals_for,
     authority_amount,
-    content_hash,
+    current_content_hash,
     idempotency_key,
     load_batch,
     load_rows,
 )
-from sapbridge.push.tables import push_rows
 
 __all__ = ["AuditedApproval", "ProvenBatch", "UnprovenError", "audit_key_for", "prove",
            "prove_or_refuse", "recomputed_facts"]
@@ -82,17 +81,6 @@ def recomputed_facts(batch: Batch, rows: list[Row]) -> BatchFacts:
     currency = currencies.pop() if len(currencies) == 1 else ""
     return BatchFacts(kind=batch.kind, currency=currency,
                       total=sum(amounts, Decimal(0)), largest=max(amounts, default=Decimal(0)))
-
-
-def _recomputed_hash(engine: Engine, batch: Batch) -> str:
-    from sqlalchemy import select
-
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(push_rows.c.row_no, push_rows.c.customer, push_rows.c.target_json,
-                   push_rows.c.seen_json).where(push_rows.c.batch_id == batch.batch_id)
-        ).all()
-    return content_hash(batch.kind, batch.system, [tuple(r) for r in rows])
 
 
 def _check_chain(engine: Engine, entries: list[AuditEntry], key: bytes | None,
@@ -185,6 +173,7 @@ def prove(engine: Engine, batch_id: str, config: PushConfig) -> ProvenBatch:
     with engine.connect() as conn:
         batch = load_batch(conn, batch_id)
         rows = load_rows(conn, batch_id)
+        digest = current_content_hash(conn, batch)
         # read before the log: a decision commits with its entry, so every row seen here has
         # its entry visible to the query below, even while others decide
         stored = {u for u, d, _ in approvals_for(conn, batch_id) if d == "approved"}
@@ -193,7 +182,6 @@ def prove(engine: Engine, batch_id: str, config: PushConfig) -> ProvenBatch:
     imported = _import_entry(entries, batch_id)
     _check_chain(engine, entries, audit_key_for(config), batch_id)
     _check_rows(rows, batch)
-    digest = _recomputed_hash(engine, batch)
     facts = recomputed_facts(batch, rows)
     _check_import(imported, batch, digest, facts)
     approvals = _approvals(entries)

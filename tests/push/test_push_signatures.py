@@ -111,7 +111,7 @@ def test_missing_signature_where_required_is_refused(seeded, tmp_path, keys, mon
     batch = limit_batch(seeded.engine, config, tmp_path)
     with pytest.raises(RefusedError, match="must be signed by bob"):
         approve(seeded.engine, batch.batch_id, approver="bob", config=config, run_id="r")
-    with pytest.raises(RefusedError, match="dave has no signing_key"):
+    with pytest.raises(RefusedError, match="dave, who has no signing_key in the config"):
         approve(seeded.engine, batch.batch_id, approver="dave", config=config, run_id="r")
     assert _refusals(seeded.engine) == [("bob", "signature"), ("dave", "signature")]
 
