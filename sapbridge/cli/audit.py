@@ -6,6 +6,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -76,15 +77,20 @@ def audit_verify(app: AppContext, require_key: bool, as_json: bool) -> None:
       SAPBRIDGE_AUDIT_KEY=... sapbridge audit verify --require-key
     """
     result = app.store.audit.verify(app.store.engine, require_key=require_key)
+    bad_signatures = _approval_signatures(app)
     if as_json:
         click.echo(json.dumps({"ok": result.ok, "checked": result.checked,
                                "first_broken_id": result.first_broken_id,
                                "reason": result.reason, "head_hash": result.head_hash,
                                "anchors_checked": result.anchors_checked,
-                               "notes": list(result.notes)}))
+                               "notes": list(result.notes),
+                               "bad_signatures": [p.seq for p in bad_signatures]}))
     else:
         _print_verify(result)
-    if not result.ok:
+        for p in bad_signatures:
+            click.echo(f"approval at entry {p.seq} (batch {p.batch_id}, {p.approver}): {p.reason}",
+                       err=True)
+    if not result.ok or bad_signatures:
         sys.exit(EXIT_BROKEN)
 
 
@@ -136,6 +142,14 @@ def audit_anchor(app: AppContext, as_json: bool) -> None:
         click.echo(f"anchored entry {anchor.seq} (hash {anchor.hash}){stamped}")
     if outcome.tsa_error:
         click.echo(f"warning: anchor written but not timestamped: {outcome.tsa_error}", err=True)
+
+
+def _approval_signatures(app: AppContext) -> list[Any]:
+    """Approvals whose SSH signature is missing where required, or does not verify."""
+    from sapbridge.push.authority import load_push_config
+    from sapbridge.push.signatures import verify_audit_approvals
+
+    return list(verify_audit_approvals(app.store.engine, load_push_config(app.settings)))
 
 
 @audit_group.command("list")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +11,7 @@ from sapbridge.cli.audit_anchor import anchor_after_command
 from sapbridge.config import Settings, load_settings
 from sapbridge.errors import ConfigError
 from sapbridge.logs import configure_logging, console_level, new_run_id, redact
+from sapbridge.push.identity import os_login
 from sapbridge.store import Store, open_store
 
 __all__ = ["AppContext", "check_store_url"]
@@ -76,10 +75,11 @@ class AppContext:
 
     @property
     def actor(self) -> str:
-        """Who is acting: ``--as USER`` if given, else the OS user."""
+        """Who is acting: ``--as USER`` if given, else the OS login of the real user id
+        (never an environment variable; the push commands also check ``--as``)."""
         if self.actor_override:
             return self.actor_override
-        return os.environ.get("SAPBRIDGE_USER") or getpass.getuser()
+        return os_login()
 
     @property
     def interactive(self) -> bool:

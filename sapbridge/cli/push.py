@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import sys
 from typing import Any
 
@@ -14,7 +12,7 @@ from sapbridge.audit.chain import to_jsonable
 from sapbridge.cli.context import AppContext
 from sapbridge.errors import ControlError
 from sapbridge.push.authority import PushConfig, load_push_config
-from sapbridge.push.identity import identify
+from sapbridge.push.identity import identify, os_login
 
 __all__ = ["COMMANDS"]
 
@@ -25,9 +23,8 @@ EXIT_INCOMPLETE = 1
 def _setup(app: AppContext, declared: str | None, attempted: str) -> tuple[PushConfig, str]:
     """The push config and the configured user acting now (a refused identity is logged)."""
     config = load_push_config(app.settings)
-    os_login = os.environ.get("SAPBRIDGE_USER") or getpass.getuser()
     actor = identify(app.store.engine, config, declared=declared or app.actor_override,
-                     os_login=os_login, run_id=app.run_id, attempted=attempted)
+                     os_login=os_login(), run_id=app.run_id, attempted=attempted)
     return config, actor
 
 
@@ -152,7 +149,8 @@ def push_plan(app: AppContext, batch_id: str, do_apply: bool, as_json: bool) -> 
     odata, rfc = connect(app.settings.system(batch.system))
     try:
         if not do_apply:
-            plan = plan_batch(engine, batch_id, odata=odata, actor=actor, run_id=app.run_id)
+            plan = plan_batch(engine, batch_id, odata=odata, actor=actor, run_id=app.run_id,
+                              config=config)
             _emit_json(_as_dict(plan) | {"rows": [_as_dict(r) for r in plan.rows]}) \
                 if as_json else _print_plan(plan)
             return
@@ -203,20 +201,28 @@ _as_option = click.option("--as", "as_user", metavar="USER",
 @click.command("approve")
 @click.argument("batch_id")
 @_as_option
+@click.option("--sign-key", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Private SSH key to sign the approval with (default: the user's "
+                   "signing_key_file, else ssh-agent).")
 @_json_option
 @click.pass_obj
-def approve_cmd(app: AppContext, batch_id: str, as_user: str | None, as_json: bool) -> None:
+def approve_cmd(app: AppContext, batch_id: str, as_user: str | None, sign_key: str | None,
+                as_json: bool) -> None:
     """Approve a batch under the authority matrix (never your own).
+
+    Where the config requires it (identity = "declared", or a role with require_signature),
+    the approval is signed with ssh-keygen (namespace sapbridge-approval).
 
     \b
     Example:
       sapbridge approve L-20261122-1a2b3c4d --as bob
+      sapbridge approve L-20261122-1a2b3c4d --as bob --sign-key ~/.ssh/id_ed25519
     """
     from sapbridge.push.approval import approve
 
     config, actor = _setup(app, as_user, "approve")
     decision = approve(app.store.engine, batch_id, approver=actor, config=config,
-                       run_id=app.run_id)
+                       run_id=app.run_id, sign_key=sign_key)
     if as_json:
         _emit_json(_as_dict(decision))
         return

@@ -232,6 +232,7 @@ def run_sync_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
 def run_push_plan_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
     """Dry-run plan of every approved push batch of the system; stale rows need review."""
     from sapbridge.push import sap
+    from sapbridge.push.authority import load_push_config
     from sapbridge.push.plan import plan_batch
     from sapbridge.push.tables import push_batches
 
@@ -244,11 +245,12 @@ def run_push_plan_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutc
             .order_by(push_batches.c.created_at, push_batches.c.batch_id)).scalars())
     verdicts = Counter[str]()
     if batch_ids:
+        config = load_push_config(ctx.settings)
         odata, rfc = sap.connect(ctx.settings.system(ctx.system))
         try:
             for batch_id in batch_ids:
                 plan = plan_batch(ctx.store.engine, batch_id, odata=odata, actor=ctx.actor,
-                                  run_id=ctx.run_id)
+                                  run_id=ctx.run_id, config=config)
                 verdicts.update(row.verdict for row in plan.rows)
         finally:
             rfc.close()

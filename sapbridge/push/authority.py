@@ -8,6 +8,8 @@ Sample configuration (also in ``examples/sapbridge.toml``)::
 
     [users.bob]
     roles = ["credit_manager"]
+    signing_key = "ssh-ed25519 AAAA... bob@laptop"   # or a path to an allowed-signers file
+    signing_key_file = "~/.ssh/id_ed25519"          # private key for signing (else ssh-agent)
 
     [users.carol]
     roles = ["controller"]
@@ -26,9 +28,11 @@ Sample configuration (also in ``examples/sapbridge.toml``)::
     max_limit_increase = "500000"
     max_writeoff_item = "25000"
     max_writeoff_batch = "100000"
+    require_signature = true      # approvals by this role must be SSH-signed
 
     [push]
-    identity = "os"               # "os": --as must map to your OS login; "declared": trust --as
+    identity = "os"               # "os": --as must map to your OS login (password database);
+                                  # "declared": trust --as, and every approval must be signed
     second_approver_above = "10000"   # batch total (write-offs) or total increase (limits)
     writeoff_doc_type = "AB"
 
@@ -44,6 +48,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sapbridge.config import Settings
@@ -62,6 +67,7 @@ __all__ = [
     "load_push_config",
     "required_approvals",
     "resolve_actor",
+    "signature_required",
 ]
 
 
@@ -75,15 +81,23 @@ class Role:
     max_limit_increase: Decimal | None = None
     max_writeoff_item: Decimal | None = None
     max_writeoff_batch: Decimal | None = None
+    require_signature: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class User:
-    """A configured person; ``os_user`` is the login that acts as them."""
+    """A configured person; ``os_user`` is the login that acts as them.
+
+    ``allowed_signers``: lines in ``ssh-keygen``'s allowed-signers format naming this user, from
+    ``signing_key`` (a public key, or a path to an allowed-signers file); ``signing_key_file``:
+    the private key ``approve`` signs with (None: ssh-agent).
+    """
 
     name: str
     roles: tuple[str, ...]
     os_user: str
+    allowed_signers: tuple[str, ...] = ()
+    signing_key_file: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +139,6 @@ class PushConfig:
     second_approver_above: Decimal | None = None
     reason_codes: Mapping[str, ReasonCode] = field(default_factory=dict)
     writeoff_doc_type: str = "AB"
-    audit_key_env: str = "SAPBRIDGE_AUDIT_KEY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +170,7 @@ def _role(name: str, raw: Any) -> Role:
         msg = f"[authority.{name}] must be a table"
         raise ConfigError(msg)
     known = {"request", "currency", "max_limit_increase", "max_writeoff_item",
-             "max_writeoff_batch"}
+             "max_writeoff_batch", "require_signature"}
     unknown = set(raw) - known
     if unknown:
         msg = f"[authority.{name}] has unknown keys: {', '.join(sorted(unknown))}"
@@ -168,7 +181,41 @@ def _role(name: str, raw: Any) -> Role:
         msg = f"[authority.{name}] needs a currency for its maximum amounts"
         raise ConfigError(msg)
     return Role(name=name, request=bool(raw.get("request", False)),
-                currency=raw.get("currency"), **amounts)
+                currency=raw.get("currency"),
+                require_signature=bool(raw.get("require_signature", False)), **amounts)
+
+
+SIGNATURE_NAMESPACE = "sapbridge-approval"
+"""The ``ssh-keygen -Y`` namespace of approval signatures (a signature for git or for a file
+never passes as an approval)."""
+
+_KEY_TYPES = ("ssh-", "ecdsa-", "sk-")
+
+
+def _signer_lines(name: str, raw: Any) -> tuple[str, ...]:
+    """Allowed-signers lines for user ``name`` from ``signing_key``: a public key, the path of
+    its ``.pub`` file, or the path of an allowed-signers file."""
+    if raw is None:
+        return ()
+    text = str(raw).strip()
+    if text.startswith(_KEY_TYPES):
+        return (f'{name} namespaces="{SIGNATURE_NAMESPACE}" {text}',)
+    path = Path(text).expanduser()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        msg = f"[users.{name}] signing_key: cannot read allowed-signers file {path} ({exc.strerror})"
+        raise ConfigError(msg) from None
+    keys = [line.strip() for line in lines if line.strip()]
+    if len(keys) == 1 and keys[0].startswith(_KEY_TYPES):  # a public key file (ssh-keygen's .pub)
+        return (f'{name} namespaces="{SIGNATURE_NAMESPACE}" {keys[0]}',)
+    mine = tuple(line.strip() for line in lines
+                 if line.strip() and not line.lstrip().startswith("#")
+                 and name in line.split(maxsplit=1)[0].split(","))
+    if not mine:
+        msg = f"[users.{name}] signing_key: {path} has no line for principal {name}"
+        raise ConfigError(msg)
+    return mine
 
 
 def _user(name: str, raw: Any, roles: Mapping[str, Role]) -> User:
@@ -183,7 +230,10 @@ def _user(name: str, raw: Any, roles: Mapping[str, Role]) -> User:
         if role not in roles:
             msg = f"[users.{name}] names unknown role {role!r} (no [authority.{role}])"
             raise ConfigError(msg)
-    return User(name=name, roles=tuple(names), os_user=str(raw.get("os_user", name)))
+    key_file = raw.get("signing_key_file")
+    return User(name=name, roles=tuple(names), os_user=str(raw.get("os_user", name)),
+                allowed_signers=_signer_lines(name, raw.get("signing_key")),
+                signing_key_file=str(Path(key_file).expanduser()) if key_file else None)
 
 
 def _reason_codes(raw: Any) -> dict[str, ReasonCode]:
@@ -212,8 +262,13 @@ def load_push_config(settings: Settings) -> PushConfig:
                                       "[push] second_approver_above"),
         reason_codes=_reason_codes(push.get("reason_codes")),
         writeoff_doc_type=str(push.get("writeoff_doc_type", "AB")),
-        audit_key_env=str(settings.section("audit").get("key_env", "SAPBRIDGE_AUDIT_KEY")),
     )
+
+
+def signature_required(config: PushConfig, approver: str) -> bool:
+    """Approvals must be signed in ``declared`` mode, and by a role with ``require_signature``."""
+    return config.identity == "declared" or any(
+        role.require_signature for role in config.authority.roles_of(approver))
 
 
 def required_approvals(config: PushConfig, facts: BatchFacts) -> int:

@@ -16,8 +16,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from sapbridge.audit.chain import canonical_json
 from sapbridge.audit.log import record
@@ -25,8 +26,8 @@ from sapbridge.errors import InputError
 from sapbridge.push.authority import PushConfig
 from sapbridge.push.controls import refuse
 from sapbridge.push.state import content_hash, idempotency_key
-from sapbridge.push.tables import push_batches, push_rows
-from sapbridge.push.validate import Prepared, validate_limit, validate_writeoff
+from sapbridge.push.tables import push_batches, push_claims, push_rows
+from sapbridge.push.validate import Prepared, claimed_by, validate_limit, validate_writeoff
 
 __all__ = ["KINDS", "BatchInvalidError", "ImportResult", "import_batch", "read_table"]
 
@@ -144,7 +145,33 @@ def _store(conn: Connection, batch_id: str, kind: str, system: str, requester: s
          "updated_at": now}
         for row_no, customer, target, seen in stored
     ])
+    if kind == "write-offs":
+        conn.execute(insert(push_claims), [
+            {"system": system, "item": p.unique_key, "batch_id": batch_id, "row_no": p.row_no}
+            for p in prepared])
     return ImportResult(batch_id, kind, len(prepared), currency, total, digest)
+
+
+def _claim_conflicts(engine: Engine, system: str,
+                     prepared: list[Prepared]) -> list[tuple[int, str]]:
+    """Rows whose open item another live batch claimed (a request that won a race)."""
+    with engine.connect() as conn:
+        claims = dict(conn.execute(
+            select(push_claims.c.item, push_claims.c.batch_id)
+            .where(push_claims.c.system == system,
+                   push_claims.c.item.in_([p.unique_key for p in prepared]))).all())
+    return [(p.row_no, claimed_by(p.unique_key, claims[p.unique_key]))
+            for p in prepared if p.unique_key in claims]
+
+
+def _refuse_rows(engine: Engine, source: str, kind: str, requester: str, run_id: str,
+                 problems: list[tuple[int, str]]) -> BatchInvalidError:
+    with engine.begin() as conn:
+        record(conn, action="refused", actor=requester, run_id=run_id,
+               message=f"{len(problems)} invalid row(s) in {source}",
+               detail={"control": "validation", "attempted": f"push {kind}",
+                       "problems": [f"row {r}: {p}" for r, p in problems]})
+    return BatchInvalidError(source, problems)
 
 
 def import_batch(
@@ -175,21 +202,30 @@ def import_batch(
     with engine.begin() as conn:
         prepared, problems = _validate_all(conn, kind, system, rows, config)
     if problems:
-        error = BatchInvalidError(source, problems)
+        raise _refuse_rows(engine, source, kind, requester, run_id, problems)
+    try:
         with engine.begin() as conn:
-            record(conn, action="refused", actor=requester, run_id=run_id,
-                   message=f"{len(problems)} invalid row(s) in {source}",
-                   detail={"control": "validation", "attempted": f"push {kind}",
-                           "problems": [f"row {r}: {p}" for r, p in problems]})
-        raise error
-    with engine.begin() as conn:
-        result = _store(conn, batch_id, kind, system, requester, source, prepared)
-        detail: Mapping[str, Any] = {"file": source, "kind": kind, "system": system,
-                                     "rows": len(prepared), "content_hash": result.content_hash}
-        record(conn, action="imported", actor=requester, run_id=run_id, batch_id=batch_id,
-               detail=detail, after={"currency": result.currency, "total": result.total})
-        for p in prepared:
-            record(conn, action="validated", actor=requester, run_id=run_id,
-                   batch_id=batch_id, row_no=p.row_no, customer=p.customer, before=p.seen,
-                   after=p.target)
+            return _store_and_record(conn, batch_id, kind, system, requester, source, run_id,
+                                     prepared)
+    except IntegrityError:
+        conflicts = _claim_conflicts(engine, system, prepared)
+        if not conflicts:
+            raise
+        raise _refuse_rows(engine, source, kind, requester, run_id, conflicts) from None
+
+
+def _store_and_record(conn: Connection, batch_id: str, kind: str, system: str, requester: str,
+                      source: str, run_id: str, prepared: list[Prepared]) -> ImportResult:
+    """Store the batch and the audit entries that later prove it, in one transaction."""
+    result = _store(conn, batch_id, kind, system, requester, source, prepared)
+    largest = max(p.authority_amount for p in prepared)
+    detail: Mapping[str, Any] = {"file": source, "kind": kind, "system": system,
+                                 "rows": len(prepared), "content_hash": result.content_hash,
+                                 "requester": requester, "largest": largest}
+    record(conn, action="imported", actor=requester, run_id=run_id, batch_id=batch_id,
+           detail=detail, after={"currency": result.currency, "total": result.total})
+    for p in prepared:
+        record(conn, action="validated", actor=requester, run_id=run_id,
+               batch_id=batch_id, row_no=p.row_no, customer=p.customer, before=p.seen,
+               after=p.target)
     return result

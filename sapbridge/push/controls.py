@@ -12,7 +12,7 @@ from sapbridge.errors import ControlError
 
 __all__ = ["EXIT_REFUSED", "FAILPOINT_ENV", "RefusedError", "failpoint", "refuse"]
 
-EXIT_REFUSED = 2
+EXIT_REFUSED = 5
 """Exit code when a control refused the action."""
 
 FAILPOINT_ENV = "SAPBRIDGE_FAILPOINT"

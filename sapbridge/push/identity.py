@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import pwd
+
 from sqlalchemy.engine import Engine
 
 from sapbridge.push.authority import PushConfig, resolve_actor
 from sapbridge.push.controls import RefusedError, refuse
 
-__all__ = ["identify"]
+__all__ = ["identify", "os_login"]
+
+
+def os_login() -> str:
+    """The login of the process's real user id, from the password database.
+
+    Never from ``SAPBRIDGE_USER``, ``LOGNAME``, ``USER`` or ``USERNAME``: anyone can set those,
+    so one OS account could otherwise request as one user and approve as another.
+    """
+    uid = os.getuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid{uid}"
 
 
 def identify(engine: Engine, config: PushConfig, *, declared: str | None, os_login: str,

@@ -1,5 +1,8 @@
 """Plan a batch (the default, a dry run): read SAP now, show before and after per row, and
-mark rows whose SAP value changed since the request (stale). Nothing is sent to SAP."""
+mark rows whose SAP value changed since the request (stale). Nothing is sent to SAP.
+
+A plan is refused, like an apply, when the batch is not what the audit log proves, or when it
+claims to be approved without the audited approvals to show for it."""
 
 from __future__ import annotations
 
@@ -11,6 +14,10 @@ from sqlalchemy.engine import Engine
 from sapbridge.audit.log import record
 from sapbridge.push.apply_limits import limit_verdict
 from sapbridge.push.apply_writeoffs import writeoff_verdict
+from sapbridge.push.approval import approvals_problem
+from sapbridge.push.authority import PushConfig
+from sapbridge.push.controls import refuse
+from sapbridge.push.proof import prove_or_refuse
 from sapbridge.push.sap import ODataLike, find_posted_document, read_credit_account, read_item
 from sapbridge.push.state import Row, load_batch, load_rows
 
@@ -69,9 +76,21 @@ def _plan_writeoff(odata: ODataLike, row: Row) -> PlanRow:
     return PlanRow(row.row_no, row.customer, ref, writeoff_verdict(row, item), before, after)
 
 
-def plan_batch(engine: Engine, batch_id: str, *, odata: ODataLike, actor: str,
-               run_id: str) -> Plan:
+def _check(engine: Engine, batch_id: str, config: PushConfig, actor: str,
+           run_id: str) -> None:
+    proven = prove_or_refuse(engine, batch_id, config, actor=actor, run_id=run_id,
+                             attempted="plan")
+    if proven.batch.status in {"approved", "partial", "done"}:
+        control, problem = approvals_problem(proven, config)
+        if problem:
+            refuse(engine, problem, control=control, attempted="plan", actor=actor,
+                   run_id=run_id, batch_id=batch_id)
+
+
+def plan_batch(engine: Engine, batch_id: str, *, odata: ODataLike, actor: str, run_id: str,
+               config: PushConfig) -> Plan:
     """Read SAP for every row and record the plan (and stale rows) in the audit log."""
+    _check(engine, batch_id, config, actor, run_id)
     with engine.connect() as conn:
         batch = load_batch(conn, batch_id)
         rows = load_rows(conn, batch_id)

@@ -9,22 +9,25 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
 from sapbridge.audit.chain import canonical_json
 from sapbridge.errors import ControlError
-from sapbridge.push.tables import push_approvals, push_batches, push_rows
+from sapbridge.money import D
+from sapbridge.push.tables import push_approvals, push_batches, push_claims, push_rows
 
 __all__ = [
     "Batch",
     "Row",
     "approvals_for",
+    "authority_amount",
     "content_hash",
     "current_content_hash",
     "idempotency_key",
     "load_batch",
     "load_rows",
+    "lock_batch",
     "set_batch_status",
     "set_row_state",
 ]
@@ -75,6 +78,13 @@ def content_hash(kind: str, system: str, rows: list[tuple[int, str, str, str]]) 
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+def authority_amount(kind: str, target: dict[str, Any], seen: dict[str, Any]) -> Decimal:
+    """What a row weighs against authority: a limit's increase, a write-off's amount."""
+    if kind == "limits":
+        return max(D(target["new_limit"]) - D(seen["credit_limit"]), Decimal(0))
+    return D(target["amount"])
+
+
 def load_batch(conn: Connection, batch_id: str) -> Batch:
     """The batch header, or ControlError when there is no such batch."""
     row = conn.execute(select(push_batches).where(push_batches.c.batch_id == batch_id)).first()
@@ -117,10 +127,19 @@ def approvals_for(conn: Connection, batch_id: str) -> list[tuple[str, str, str]]
     return [(r[0], r[1], r[2]) for r in rows]
 
 
+def lock_batch(conn: Connection, batch_id: str) -> None:
+    """Serialise decisions on one batch: write its row first (a row lock on PostgreSQL, the
+    write lock on SQLite), so the controls read after this see every committed decision."""
+    conn.execute(update(push_batches).where(push_batches.c.batch_id == batch_id)
+                 .values(updated_at=datetime.now(UTC)))
+
+
 def set_batch_status(conn: Connection, batch_id: str, status: str) -> None:
-    """Change a batch's status."""
+    """Change a batch's status; a done or rejected batch gives up its open-item claims."""
     conn.execute(update(push_batches).where(push_batches.c.batch_id == batch_id)
                  .values(status=status, updated_at=datetime.now(UTC)))
+    if status in {"done", "rejected"}:
+        conn.execute(delete(push_claims).where(push_claims.c.batch_id == batch_id))
 
 
 def set_row_state(conn: Connection, row: Row, state: str, *, sap_document: str | None = None,
@@ -131,3 +150,6 @@ def set_row_state(conn: Connection, row: Row, state: str, *, sap_document: str |
         values["sap_document"] = sap_document
     conn.execute(update(push_rows).where(push_rows.c.batch_id == row.batch_id,
                                          push_rows.c.row_no == row.row_no).values(**values))
+    if state == "stale":
+        conn.execute(delete(push_claims).where(push_claims.c.batch_id == row.batch_id,
+                                               push_claims.c.row_no == row.row_no))

@@ -20,10 +20,12 @@ from sqlalchemy.engine import Connection
 from sapbridge.errors import InputError
 from sapbridge.money import D, currency_decimals, parse_amount, quantize
 from sapbridge.push.authority import PushConfig
-from sapbridge.push.tables import push_batches, push_rows
+from sapbridge.push.state import authority_amount
+from sapbridge.push.tables import push_batches, push_claims, push_rows
 from sapbridge.store.schema import credit_segments, open_items
 
-__all__ = ["LIMIT_COLUMNS", "WRITEOFF_COLUMNS", "Prepared", "validate_limit", "validate_writeoff"]
+__all__ = ["LIMIT_COLUMNS", "WRITEOFF_COLUMNS", "Prepared", "claimed_by", "validate_limit",
+           "validate_writeoff"]
 
 LIMIT_COLUMNS = ("customer", "credit_segment", "new_limit", "currency", "valid_to", "reason")
 WRITEOFF_COLUMNS = ("company_code", "customer", "fiscal_year", "document", "item", "amount",
@@ -106,15 +108,25 @@ def validate_limit(conn: Connection, system: str, raw: Mapping[str, str], config
             raise InputError(msg) from None
     current = quantize(segment["credit_limit"] or Decimal(0), currency)
     customer, seg = segment["customer"], segment["credit_segment"]
+    target = {"credit_segment": seg, "new_limit": str(new_limit), "currency": currency,
+              "valid_to": valid_to, "reason": raw["reason"]}
+    seen = {"credit_limit": str(current),
+            "valid_to": segment["valid_to"].isoformat() if segment["valid_to"] else None}
     return Prepared(
-        row_no=row_no, customer=customer, currency=currency,
-        target={"credit_segment": seg, "new_limit": str(new_limit), "currency": currency,
-                "valid_to": valid_to, "reason": raw["reason"]},
-        seen={"credit_limit": str(current),
-              "valid_to": segment["valid_to"].isoformat() if segment["valid_to"] else None},
-        authority_amount=max(new_limit - current, Decimal(0)),
+        row_no=row_no, customer=customer, currency=currency, target=target, seen=seen,
+        authority_amount=authority_amount("limits", target, seen),
         unique_key=f"{customer}/{seg}",
     )
+
+
+def claimed_by(item: str, batch_id: str) -> str:
+    """The problem line for an open item another live batch writes off."""
+    return f"item {item} is already requested in batch {batch_id} (one live batch per item)"
+
+
+def _live_claim(conn: Connection, system: str, item: str) -> str | None:
+    return conn.execute(select(push_claims.c.batch_id).where(
+        push_claims.c.system == system, push_claims.c.item == item)).scalar()
 
 
 def _requested_before(conn: Connection, system: str, item: Mapping[Any, Any]) -> Decimal:
@@ -168,6 +180,10 @@ def validate_writeoff(conn: Connection, system: str, raw: Mapping[str, str],
         open_amount = quantize(item["amount"], currency)
         msg = f"amount {amount} is above the open amount {open_amount} {currency}"
         raise InputError(msg)
+    unique_key = f"{item['company_code']}/{item['document']}/{item['fiscal_year']}/{item['item']}"
+    live = _live_claim(conn, system, unique_key)
+    if live is not None:
+        raise InputError(claimed_by(unique_key, live))
     earlier = _requested_before(conn, system, item)
     if earlier and amount + earlier > item["amount"]:
         msg = (f"amount {amount} plus {earlier} already requested in other batches is above"
@@ -185,5 +201,5 @@ def validate_writeoff(conn: Connection, system: str, raw: Mapping[str, str],
     return Prepared(
         row_no=row_no, customer=item["customer"], currency=currency, target=target,
         seen={"open_amount": str(quantize(item["amount"], currency))}, authority_amount=amount,
-        unique_key=f"{item['company_code']}/{item['document']}/{item['fiscal_year']}/{item['item']}",
+        unique_key=unique_key,
     )

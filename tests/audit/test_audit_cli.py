@@ -87,7 +87,7 @@ def test_entry_records_the_real_os_login_whatever_the_environment(sqlite_store, 
                    env=env))
     shown = json.loads(_ok(_sapbridge(tmp_path, sqlite_store.url, "audit", "show", "1",
                                       env=env)).stdout)
-    assert shown["actor"] == "bob"
+    assert shown["actor"] == REAL_LOGIN  # the environment names nobody
     assert shown["os_login"] == REAL_LOGIN != "bob"
     assert shown["host"] == socket.gethostname()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,18 +17,25 @@ from sapbridge.store.schema import credit_segments, open_items
 
 from .fakes import FakeOData, FakeRfc, FakeSapState
 
-CONFIG = """
+LOGIN = pwd.getpwuid(os.getuid()).pw_name
+"""The test runner's real login (root in CI): every test user maps to it, so ``--as`` picks."""
+
+CONFIG = f"""
 [users.alice]
 roles = ["ar_clerk"]
+os_user = "{LOGIN}"
 
 [users.bob]
 roles = ["credit_manager"]
+os_user = "{LOGIN}"
 
 [users.carol]
 roles = ["controller"]
+os_user = "{LOGIN}"
 
 [users.dave]
 roles = ["ar_clerk", "credit_manager"]
+os_user = "{LOGIN}"
 
 [authority.ar_clerk]
 request = true
@@ -44,7 +53,7 @@ max_writeoff_item = "25000"
 max_writeoff_batch = "100000"
 
 [push]
-identity = "declared"
+identity = "os"
 second_approver_above = "10000"
 
 [push.reason_codes.SMALL]

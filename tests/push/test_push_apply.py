@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from sapbridge.audit.log import query, verify
 from sapbridge.push.apply import apply_batch
@@ -12,6 +13,7 @@ from sapbridge.push.approval import approve
 from sapbridge.push.controls import RefusedError
 from sapbridge.push.plan import plan_batch
 from sapbridge.push.state import load_batch, load_rows
+from sapbridge.push.tables import push_claims
 
 from .fakes import FakeOData, FakeRfc, Faults
 from .helpers import limit_batch, writeoff_batch
@@ -35,7 +37,8 @@ def test_plan_shows_before_after_and_stale_rows(seeded, push_config, tmp_path, s
     batch_id = _approved(seeded.engine, push_config, limit_batch(seeded.engine, push_config,
                                                                  tmp_path))
     sap.set_limit("0010000002", "1000", "47000.00")
-    plan = plan_batch(seeded.engine, batch_id, odata=odata, actor="bob", run_id="r-plan")
+    plan = plan_batch(seeded.engine, batch_id, odata=odata, actor="bob", run_id="r-plan",
+                      config=push_config)
     assert [r.verdict for r in plan.rows] == ["change", "stale"]
     assert plan.rows[0].before["credit_limit"] == "50000.00"
     assert plan.rows[0].after == {"credit_limit": "55000.00", "valid_to": "2027-06-30"}
@@ -127,7 +130,8 @@ def test_apply_writeoffs_posts_commits_and_verifies(seeded, push_config, tmp_pat
                                                     rfc):
     batch_id = _approved(seeded.engine, push_config, writeoff_batch(seeded.engine, push_config,
                                                                     tmp_path))
-    plan = plan_batch(seeded.engine, batch_id, odata=odata, actor="bob", run_id="p")
+    plan = plan_batch(seeded.engine, batch_id, odata=odata, actor="bob", run_id="p",
+                      config=push_config)
     assert [r.verdict for r in plan.rows] == ["change"] * 3
     report = _apply(seeded.engine, batch_id, push_config, odata, rfc)
     assert report.counts == {"applied": 3}
@@ -190,6 +194,10 @@ def test_writeoff_on_changed_item_is_stale(seeded, push_config, tmp_path, sap, o
     report = _apply(seeded.engine, batch_id, push_config, odata, rfc)
     assert [r.outcome for r in report.rows] == ["applied", "stale", "applied"]
     assert report.status == "partial"
+    with seeded.engine.connect() as conn:  # the stale row's item is free for a new request
+        claimed = conn.execute(select(push_claims.c.item).where(
+            push_claims.c.batch_id == batch_id).order_by(push_claims.c.item)).scalars().all()
+    assert claimed == ["1000/0090000001/2026/001", "1000/0090000003/2026/001"]
 
 
 def _hold(engine, batch_id, **values):

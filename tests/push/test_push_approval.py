@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import update
 
 from sapbridge.audit.log import query, verify
+from sapbridge.config import load_settings
 from sapbridge.push.approval import approve, check_approved, reject
-from sapbridge.push.authority import resolve_actor
-from sapbridge.push.controls import RefusedError
+from sapbridge.push.authority import load_push_config, resolve_actor
+from sapbridge.push.controls import EXIT_REFUSED, RefusedError
 from sapbridge.push.tables import push_rows
 
 from .helpers import limit_batch, writeoff_batch
@@ -31,7 +34,7 @@ def test_requester_cannot_approve_own_batch(seeded, push_config, tmp_path):
     batch = limit_batch(seeded.engine, push_config, tmp_path, requester="dave")
     with pytest.raises(RefusedError, match="requested batch") as caught:
         approve(seeded.engine, batch.batch_id, approver="dave", config=push_config, run_id="r")
-    assert caught.value.exit_code == 2
+    assert caught.value.exit_code == EXIT_REFUSED
     assert _refusals(seeded.engine) == ["segregation"]
 
 
@@ -88,7 +91,7 @@ def test_change_after_approval_blocks_apply(seeded, push_config, tmp_path):
     with seeded.engine.begin() as conn:
         conn.execute(update(push_rows).where(push_rows.c.batch_id == batch.batch_id)
                      .values(customer="0010000005"))
-    with pytest.raises(RefusedError, match="changed since it was approved"):
+    with pytest.raises(RefusedError, match="changed since it was imported"):
         check_approved(seeded.engine, batch.batch_id, actor="bob", config=push_config,
                        run_id="r")
 
@@ -115,16 +118,18 @@ def test_unknown_approver_refused(seeded, push_config, tmp_path):
                 run_id="r")
 
 
-def test_identity_from_os_user(push_config):
-    os_mode = type(push_config)(**{**{f: getattr(push_config, f)
-                                      for f in push_config.__dataclass_fields__},
-                                   "identity": "os"})
+def test_identity_from_os_user(tmp_path):
+    path = tmp_path / "ids.toml"
+    path.write_text('[users.bob]\nroles = []\n[users.carol]\nroles = []\nos_user = "carol"\n'
+                    '[push]\nidentity = "os"\n', encoding="utf-8")
+    os_mode = load_push_config(load_settings(path))
     assert resolve_actor(os_mode, None, "bob") == "bob"
     assert resolve_actor(os_mode, "bob", "bob") == "bob"
     with pytest.raises(RefusedError, match="may not act as carol"):
         resolve_actor(os_mode, "carol", "bob")
     with pytest.raises(RefusedError, match="not a configured user"):
         resolve_actor(os_mode, None, "mallory")
+    declared = replace(os_mode, identity="declared")
     with pytest.raises(RefusedError, match="not a configured user"):
-        resolve_actor(push_config, "mallory", "bob")
-    assert resolve_actor(push_config, "carol", "bob") == "carol"  # identity = "declared"
+        resolve_actor(declared, "mallory", "bob")
+    assert resolve_actor(declared, "carol", "bob") == "carol"

@@ -12,7 +12,7 @@ from sapbridge.audit.tables import audit_log
 from sapbridge.cli import EXIT_REFUSED, main
 from sapbridge.store import open_store
 
-from .conftest import LIMIT_HEADER, seed_sap, seed_store, write_config, write_csv
+from .conftest import LIMIT_HEADER, LOGIN, seed_sap, seed_store, write_config, write_csv
 from .fakes import FakeOData, FakeRfc, FakeSapState
 
 PRD = """
@@ -35,7 +35,6 @@ def env(tmp_path, monkeypatch):
     seed_sap(sap)
     monkeypatch.setattr("sapbridge.push.sap.connect",
                         lambda system: (FakeOData(sap), FakeRfc(sap)))
-    monkeypatch.setenv("SAPBRIDGE_USER", "alice")
     return {"base": ["--config", str(config_path), "--db", db], "sap": sap, "tmp": tmp_path,
             "db": db}
 
@@ -56,11 +55,11 @@ def test_request_approve_plan_apply_and_audit(env, capsys, monkeypatch):
     code, out, _ = run(env, capsys, "--as", "alice", "push", "limits", str(path), "--system",
                        "demo", "--json")
     assert code == 1  # no credit segments in system demo
-    code, out, _ = run(env, capsys, "push", "limits", str(path), "--json")
+    code, out, _ = run(env, capsys, "--as", "alice", "push", "limits", str(path), "--json")
     assert code == 0, out
     batch_id = json.loads(out)["batch_id"]
 
-    code, _, err = run(env, capsys, "push", "plan", batch_id, "--apply")
+    code, _, err = run(env, capsys, "--as", "alice", "push", "plan", batch_id, "--apply")
     assert code == EXIT_REFUSED
     assert "only approved batches" in err
 
@@ -72,7 +71,7 @@ def test_request_approve_plan_apply_and_audit(env, capsys, monkeypatch):
     assert code == 0
     assert "status approved" in out
 
-    code, out, _ = run(env, capsys, "push", "plan", batch_id)
+    code, out, _ = run(env, capsys, "--as", "bob", "push", "plan", batch_id)
     assert code == 0
     assert "credit_limit=50000.00" in out
     assert "-> credit_limit=55000.00" in out
@@ -114,7 +113,7 @@ def test_request_approve_plan_apply_and_audit(env, capsys, monkeypatch):
 
 def test_reject_needs_configured_user(env, capsys):
     path = write_csv(env["tmp"] / "l.csv", LIMIT_HEADER, "0010000001,1000,1.00,EUR,,x")
-    _, out, _ = run(env, capsys, "push", "limits", str(path), "--json")
+    _, out, _ = run(env, capsys, "--as", "alice", "push", "limits", str(path), "--json")
     batch_id = json.loads(out)["batch_id"]
     code, _, err = run(env, capsys, "reject", batch_id, "--as", "mallory", "--reason", "x")
     assert code == EXIT_REFUSED
@@ -127,18 +126,22 @@ def test_reject_needs_configured_user(env, capsys):
     assert "rejected by carol" in out
 
 
-def test_os_identity_mode_binds_as_to_the_login(env, capsys, monkeypatch):
+def test_os_identity_mode_binds_as_to_the_login(env, capsys):
     config = Path(env["base"][1])
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace('identity = "declared"', 'identity = "os"'), encoding="utf-8")
+    config.write_text(text.replace(f'roles = ["controller"]\nos_user = "{LOGIN}"',
+                                   'roles = ["controller"]\nos_user = "someone-else"'),
+                      encoding="utf-8")
     path = write_csv(env["tmp"] / "l.csv", LIMIT_HEADER, "0010000001,1000,1.00,EUR,,x")
-    code, out, _ = run(env, capsys, "push", "limits", str(path), "--json")  # login alice
+    code, out, _ = run(env, capsys, "--as", "alice", "push", "limits", str(path), "--json")
     assert code == 0
     batch_id = json.loads(out)["batch_id"]
-    monkeypatch.setenv("SAPBRIDGE_USER", "bob")
     code, _, err = run(env, capsys, "approve", batch_id, "--as", "carol")
     assert code == EXIT_REFUSED
-    assert "OS user bob may not act as carol" in err
-    code, out, _ = run(env, capsys, "approve", batch_id)
+    assert f"OS user {LOGIN} may not act as carol" in err
+    code, _, err = run(env, capsys, "approve", batch_id)
+    assert code == EXIT_REFUSED
+    assert "maps to several users" in err
+    code, out, _ = run(env, capsys, "approve", batch_id, "--as", "bob")
     assert code == 0
     assert "approved by bob" in out

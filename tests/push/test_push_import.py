@@ -9,9 +9,10 @@ from openpyxl import Workbook
 
 from sapbridge.audit.log import query, verify
 from sapbridge.errors import InputError
+from sapbridge.push.approval import reject
 from sapbridge.push.batches import BatchInvalidError, import_batch, read_table
-from sapbridge.push.controls import RefusedError
-from sapbridge.push.state import load_rows
+from sapbridge.push.controls import EXIT_REFUSED, RefusedError
+from sapbridge.push.state import load_rows, set_batch_status
 
 from .conftest import LIMIT_HEADER, WRITEOFF_HEADER, write_csv
 
@@ -91,7 +92,7 @@ def test_user_without_request_role_is_refused_and_logged(seeded, push_config, tm
     with pytest.raises(RefusedError) as caught:
         import_batch(seeded.engine, "limits", path, system="PRD", requester="bob",
                      run_id="r", config=push_config)
-    assert caught.value.exit_code == 2
+    assert caught.value.exit_code == EXIT_REFUSED
     assert [e.detail["control"] for e in query(seeded.engine, action="refused")] == ["requester"]
 
 
@@ -117,12 +118,30 @@ def test_missing_and_non_utf8_files(tmp_path):
 def test_item_cannot_be_written_off_twice_across_batches(seeded, push_config, tmp_path):
     row = "1000,0010000001,2026,0090000001,001,{},EUR,SMALL,x"
     first = write_csv(tmp_path / "a.csv", WRITEOFF_HEADER, row.format("100.00"))
-    import_batch(seeded.engine, "write-offs", first, system="PRD", requester="alice",
-                 run_id="r", config=push_config)
-    second = write_csv(tmp_path / "b.csv", WRITEOFF_HEADER, row.format("20.01"))
+    batch = import_batch(seeded.engine, "write-offs", first, system="PRD", requester="alice",
+                         run_id="r", config=push_config)
+    small = write_csv(tmp_path / "b.csv", WRITEOFF_HEADER, row.format("1.00"))
+    with pytest.raises(BatchInvalidError, match=f"already requested in batch {batch.batch_id}"):
+        import_batch(seeded.engine, "write-offs", small, system="PRD", requester="alice",
+                     run_id="r", config=push_config)
+    with seeded.engine.begin() as conn:  # posted: the claim ends, the amount stays counted
+        set_batch_status(conn, batch.batch_id, "done")
+    second = write_csv(tmp_path / "c.csv", WRITEOFF_HEADER, row.format("20.01"))
     with pytest.raises(BatchInvalidError, match=r"100\.00 already requested in other batches"):
         import_batch(seeded.engine, "write-offs", second, system="PRD", requester="alice",
                      run_id="r", config=push_config)
-    third = write_csv(tmp_path / "c.csv", WRITEOFF_HEADER, row.format("20.00"))
+    third = write_csv(tmp_path / "d.csv", WRITEOFF_HEADER, row.format("20.00"))
     assert import_batch(seeded.engine, "write-offs", third, system="PRD", requester="alice",
                         run_id="r", config=push_config).rows == 1
+
+
+def test_rejected_batch_releases_its_items(seeded, push_config, tmp_path):
+    path = write_csv(tmp_path / "a.csv", WRITEOFF_HEADER,
+                     "1000,0010000001,2026,0090000001,001,120.00,EUR,SMALL,x")
+    batch = import_batch(seeded.engine, "write-offs", path, system="PRD", requester="alice",
+                         run_id="r", config=push_config)
+    reject(seeded.engine, batch.batch_id, approver="bob", config=push_config, run_id="r",
+           reason="wrong customer")
+    again = import_batch(seeded.engine, "write-offs", path, system="PRD", requester="alice",
+                         run_id="r", config=push_config)
+    assert again.rows == 1
