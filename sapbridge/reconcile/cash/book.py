@@ -22,7 +22,7 @@ from sapbridge.reconcile.cash.model import (
     PayerInfo,
     Payment,
 )
-from sapbridge.reconcile.cash.reference_habits import ReferenceHabit
+from sapbridge.reconcile.cash.reference_habits import ORDER_FIELD, ReferenceHabit
 
 __all__ = ["Book", "PaymentState"]
 
@@ -43,13 +43,31 @@ class Book:
     """Collects the run's outcome and keeps :attr:`ItemIndex.remaining` current."""
 
     def __init__(self, index: ItemIndex, config: CashConfig,
-                 reference_habits: Iterable[ReferenceHabit] = ()) -> None:
+                 reference_habits: Iterable[ReferenceHabit] = (),
+                 pays_for: dict[str, tuple[str, ...]] | None = None) -> None:
         self.index = index
         self.config = config
         self.result = CashResult()
+        self.pays_for = pays_for or {}
         self.reference_habits: dict[str, list[ReferenceHabit]] = {}
+        self.orders: dict[str, list[str]] = {}
         for habit in sorted(reference_habits, key=lambda h: -h.confirmations):
-            self.reference_habits.setdefault(habit.customer, []).append(habit)
+            if habit.field == ORDER_FIELD:
+                self.orders.setdefault(habit.customer, []).append(habit.pattern)
+            else:
+                self.reference_habits.setdefault(habit.customer, []).append(habit)
+
+    def paid_by(self, customer: str) -> list[str]:
+        """The customer and the accounts it pays for (as head office or alternative payer)."""
+        return [customer, *(c for c in self.pays_for.get(customer, ()) if c != customer)]
+
+    def payer_items(self, currency: str, customer: str) -> list[int]:
+        """Open items in ``currency`` of the customer and of the accounts it pays for, oldest due first."""
+        customers = self.paid_by(customer)
+        if len(customers) == 1:
+            return self.index.customer_items(currency, customer)
+        positions = [p for c in customers for p in self.index.customer_items(currency, c)]
+        return sorted(positions, key=self.index.due_order)
 
     def tolerance(self, state: PaymentState, amount_minor: int | None = None) -> int:
         """Accepted difference in minor units for this payment."""

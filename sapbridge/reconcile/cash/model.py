@@ -65,11 +65,16 @@ class OpenItem(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class CustomerRecord:
-    """A customer with its name and bank accounts (IBANs or account numbers, normalised)."""
+    """A customer with its name and bank accounts (IBANs or account numbers, normalised).
+
+    ``pays_for``: the customers whose items this one pays as their head office
+    (``CustomerHeadOffice``) or alternative payer (``AlternativePayerAccount``).
+    """
 
     customer: str
     name: str
     accounts: tuple[str, ...] = ()
+    pays_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
