@@ -22,6 +22,11 @@ from sapbridge.errors import InputError
 __all__ = ["parse_mt940"]
 
 _LINE_61 = re.compile(r"^:61:", re.MULTILINE)
+_SUBFIELDS_APART: dict[str, list[Any]] = {
+    "post_transaction_details": [mt940.processors.transaction_details_post_processor_with_space]}
+"""``?20``-``?29`` joined with a space, not glued: a subfield may end a word (``RE 90017316`` +
+``BESTELLUNG``) or split a number (``9001`` + ``7316``), which cash application joins back only
+where the joined form is an open item."""
 
 
 def _line_of(text: str, index: int) -> int:
@@ -49,8 +54,8 @@ def parse_mt940(path: Path) -> list[Payment]:
     """Credit lines of an MT940 file as payments."""
     text = path.read_text(encoding="utf-8", errors="replace")
     try:
-        options = Options(applicant_iban=True, merge_keeps_values=True)
-        transactions = mt940.models.Transactions(options=options)
+        options = Options(applicant_iban=True, merge_keeps_values=True, unbounded_details=True)
+        transactions = mt940.models.Transactions(processors=_SUBFIELDS_APART, options=options)
         transactions.parse(text)
     except Exception as exc:  # noqa: BLE001 - mt-940 raises many kinds for a bad file
         raise InputError(f"not a readable MT940 statement ({type(exc).__name__}: {exc})",
