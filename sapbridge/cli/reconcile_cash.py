@@ -33,9 +33,11 @@ def _app() -> AppContext:
               help="Open items CSV/XLSX instead of the store.")
 @click.option("--customers", type=click.Path(dir_okay=False, path_type=Path),
               help="Customers CSV/XLSX (customer,name,account) instead of the store.")
+@click.option("--advices", type=click.Path(dir_okay=False, path_type=Path),
+              help="Remittance advices CSV/XLSX received apart from the payments (REMADV/820, e-mail).")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 def cash(payments: Path, fmt: str | None, out: Path, system: str | None, open_items: Path | None,
-         customers: Path | None, as_json: bool) -> None:
+         customers: Path | None, advices: Path | None, as_json: bool) -> None:
     """Match incoming payments to open items; write what to apply, suggest and look at.
 
     \b
@@ -43,11 +45,12 @@ def cash(payments: Path, fmt: str | None, out: Path, system: str | None, open_it
       sapbridge sync all --system demo
       sapbridge reconcile cash --payments fixtures/samples/bank-demo.camt053.xml --out out/cash
       sapbridge reconcile cash --payments bank.csv --open-items items.xlsx --out out/cash --json
+      sapbridge reconcile cash --payments bank.xml --advices advices.csv --out out/cash
     """
     app = _app()
     name = app.settings.system(system).name
     result = run_cash(app.store, app.settings, system=name, payments=payments, out=out, fmt=fmt,
-                      open_items=open_items, customers=customers, actor=app.actor)
+                      open_items=open_items, customers=customers, advices=advices, actor=app.actor)
     if as_json:
         echo_json(result.summary)
         return
@@ -56,7 +59,9 @@ def cash(payments: Path, fmt: str | None, out: Path, system: str | None, open_it
         ["payments", s["payments"]], ["auto-matched", s["auto_matched_payments"]],
         ["auto-match rate", s["auto_match_rate"]], ["suggested", s["suggested_payments"]],
         ["exceptions", ", ".join(f"{k} {v}" for k, v in s["exceptions"].items()) or "none"],
-        ["needs review", result.needs_review], ["written to", str(out)],
+        ["needs review", result.needs_review],
+        *([["advices linked", f"{s['advices']['linked']} of {s['advices']['given']}"]] if "advices" in s else []),
+        ["written to", str(out)],
     ])
 
 

@@ -14,7 +14,9 @@ from datetime import date
 from sapbridge.reconcile.bulk import no_cyclic_gc
 from sapbridge.reconcile.cash.book import Book, PaymentState, payment_minor
 from sapbridge.reconcile.cash.config import CashConfig
-from sapbridge.reconcile.cash.index import ItemIndex, plain_candidates, wrapped_candidates
+from sapbridge.reconcile.cash.advice_rule import apply_advices, link_advices
+from sapbridge.reconcile.cash.advices import Advice
+from sapbridge.reconcile.cash.index import ItemIndex, index_key, plain_candidates, wrapped_candidates
 from sapbridge.reconcile.cash.model import CashResult, CustomerRecord, Habit, OpenItem, Payment
 from sapbridge.reconcile.cash.payer import PayerDirectory
 from sapbridge.reconcile.cash.reference_habits import ReferenceHabit
@@ -67,11 +69,12 @@ def _leftovers(book: Book, states: list[PaymentState]) -> None:
 
 def match_payments(payments: Sequence[Payment], open_items: Sequence[OpenItem],
                    customers: Iterable[CustomerRecord], config: CashConfig,
-                   habits: Iterable[Habit | ReferenceHabit]) -> CashResult:
+                   habits: Iterable[Habit | ReferenceHabit], advices: Sequence[Advice] = ()) -> CashResult:
     """Apply ``payments`` to ``open_items`` by the rules of ``config``; nothing is written anywhere.
 
     ``habits``: confirmed payer habits (:class:`Habit`) and reference habits
-    (:class:`ReferenceHabit`), in any mix.
+    (:class:`ReferenceHabit`), in any mix. ``advices``: remittance advices received apart from
+    the payments; a payment linked to one is applied by its lines before any rule runs.
     """
     habit_list = list(habits)
     payer_habits = [h for h in habit_list if isinstance(h, Habit)]
@@ -84,12 +87,16 @@ def match_payments(payments: Sequence[Payment], open_items: Sequence[OpenItem],
         wrapped = [wrapped_candidates(p.remittance, config.reference_min_length, found)
                    for p, found in zip(ordered, plain, strict=True)]
         wanted = {c for found in plain + wrapped for c in found}
+        wanted |= {index_key(line.invoice.upper()) for advice in advices for line in advice.lines}
         index = ItemIndex.build(open_items, config.reference_min_length, wanted=wanted)
         known = {customer for _, customer in index.by_customer}
         directory = PayerDirectory(records, payer_habits, known, config.name_threshold)
         book = Book(index, config, reference_habits, pays_for)
         states = [_state(p, found, joined, index, directory, pays_for)
                   for p, found, joined in zip(ordered, plain, wrapped, strict=True)]
+        if advices:
+            linked, book.result.advices = link_advices(book, advices, states, config.advice_window_days)
+            apply_advices(book, linked, states)
         for rule in config.rules:
             RULE_FUNCTIONS[rule](book, [s for s in states if not s.done])
         _leftovers(book, states)

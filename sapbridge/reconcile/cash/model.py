@@ -10,8 +10,10 @@ from typing import Any, Literal, NamedTuple
 from sapbridge.bankfiles.payment import Payment
 
 __all__ = [
+    "ADVICE_COLUMNS_OUT",
     "APPLICATION_COLUMNS",
     "EXCEPTION_COLUMNS",
+    "AdviceLink",
     "Application",
     "CashException",
     "CashResult",
@@ -137,6 +139,24 @@ class PayerInfo:
     strength: Decimal
 
 
+ADVICE_COLUMNS_OUT = ("advice_id", "payment_id", "linked_by", "detail")
+"""Columns of advices.csv: each advice, the payment it was linked to (if any) and how."""
+
+
+@dataclass(frozen=True, slots=True)
+class AdviceLink:
+    """An advice and the payment it was linked to (``payment_id`` empty when none)."""
+
+    advice_id: str
+    payment_id: str
+    linked_by: str
+    detail: str
+
+    def row(self) -> tuple[str, str, str, str]:
+        """Values in :data:`ADVICE_COLUMNS_OUT` order."""
+        return (self.advice_id, self.payment_id, self.linked_by, self.detail)
+
+
 @dataclass
 class CashResult:
     """The matcher's answer: auto-applied matches, suggestions, exceptions, and the payers found."""
@@ -146,3 +166,5 @@ class CashResult:
     exceptions: list[CashException] = field(default_factory=list)
     payers: dict[str, PayerInfo] = field(default_factory=dict)
     tolerance_differences: dict[str, Decimal] = field(default_factory=dict)
+    advices: list[AdviceLink] = field(default_factory=list)
+    """How each remittance advice was linked, when advices were given."""
