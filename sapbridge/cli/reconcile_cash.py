@@ -1,4 +1,5 @@
-"""``sapbridge reconcile cash`` and ``cash-confirm``: cash application and learning from approvals."""
+"""``sapbridge reconcile cash``, ``cash-confirm`` and ``habits``: cash application, learning from
+approvals, and forgetting what was learned wrongly."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from sapbridge.bankfiles import FORMATS
 from sapbridge.cli.context import AppContext
 from sapbridge.cli.output import echo_json, print_table
 from sapbridge.reconcile.cash import confirm_matches, load_config, run_cash
+from sapbridge.reconcile.cash.habit_admin import HABIT_COLUMNS, forget_habits, list_habits
 
-__all__ = ["SUBCOMMANDS", "cash", "cash_confirm"]
+__all__ = ["SUBCOMMANDS", "cash", "cash_confirm", "habits"]
 
 
 def _app() -> AppContext:
@@ -89,4 +91,52 @@ def cash_confirm(matches: Path, system: str | None, as_json: bool) -> None:
     print_table(f"cash-confirm {name}", ["figure", "value"], [[k, v] for k, v in summary.items()])
 
 
-SUBCOMMANDS = [cash, cash_confirm]
+@click.group("habits")
+def habits() -> None:
+    """List or forget the habits cash-confirm learned (payer accounts and names, reference habits)."""
+
+
+@habits.command("list")
+@click.option("--system", help="System whose habits to list (default: demo).")
+@click.option("--customer", help="Only this customer's habits.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable rows.")
+def habits_list(system: str | None, customer: str | None, as_json: bool) -> None:
+    """Show learned habits with their confirmations and who confirmed them last.
+
+    \b
+    Example:
+      sapbridge reconcile habits list --customer 100001
+    """
+    app = _app()
+    name = app.settings.system(system).name
+    rows = list_habits(app.store, name, customer)
+    if as_json:
+        echo_json([dict(zip(HABIT_COLUMNS, h.row(), strict=True)) for h in rows])
+        return
+    print_table(f"habits {name}", list(HABIT_COLUMNS), [list(h.row()) for h in rows])
+
+
+@habits.command("forget")
+@click.option("--system", help="System the habit belongs to (default: demo).")
+@click.option("--customer", required=True, help="Customer whose habit to forget.")
+@click.option("--field", help="Reference habit: the field (reference, document, assignment, billing_document, "
+                              "payment_order).")
+@click.option("--pattern", help="Reference habit: the pattern (digits, last:4, affix:P|S, oldest_first ...).")
+@click.option("--payer-key", help="Payer habit: the account or name key as listed.")
+@click.option("--all", "everything", is_flag=True, help="Every habit of the customer.")
+def habits_forget(system: str | None, customer: str, field: str | None, pattern: str | None,
+                  payer_key: str | None, everything: bool) -> None:
+    """Forget a habit learned from a wrong confirmation (recorded in the audit log).
+
+    \b
+    Example:
+      sapbridge reconcile habits forget --customer 100001 --field document --pattern last:4
+    """
+    app = _app()
+    name = app.settings.system(system).name
+    gone = forget_habits(app.store, system=name, customer=customer, actor=app.actor, field=field,
+                         pattern=pattern, payer_key=payer_key, everything=everything)
+    print_table(f"forgotten {name}", list(HABIT_COLUMNS), [list(h.row()) for h in gone])
+
+
+SUBCOMMANDS = [cash, cash_confirm, habits]

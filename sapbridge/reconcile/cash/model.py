@@ -166,5 +166,7 @@ class CashResult:
     exceptions: list[CashException] = field(default_factory=list)
     payers: dict[str, PayerInfo] = field(default_factory=dict)
     tolerance_differences: dict[str, Decimal] = field(default_factory=dict)
+    orders: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    """payment_id -> (payer, payment orders its items chosen by amount follow), for learning."""
     advices: list[AdviceLink] = field(default_factory=list)
     """How each remittance advice was linked, when advices were given."""

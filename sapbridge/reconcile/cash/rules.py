@@ -259,6 +259,7 @@ def exact_amount(book: Book, states: list[PaymentState]) -> None:
         currency = state.payment.currency
         hits = [p for c in book.paid_by(state.payer.customer) for p in index.with_amount(currency, c, state.minor)]
         if len(hits) == 1:
+            book.note_order(state, hits)
             book.clear(state, hits, "exact_amount", min(C("0.97"), state.payer.strength))
         elif len(hits) > 1 and not _tie_broken(book, state, [(p,) for p in hits], "exact_amount"):
             _ambiguous(book, state, sorted(hits, key=index.due_order), "exact_amount")
@@ -281,6 +282,7 @@ def _tie_broken(book: Book, state: PaymentState, sets: list[tuple[int, ...]], ru
     if picked is None:
         return False
     chosen, name = picked
+    book.note_order(state, list(chosen))
     book.clear(state, list(chosen), f"{rule}_{name}", min(_TIE_CONFIDENCE[name], state.payer.strength))
     return True
 
@@ -314,6 +316,7 @@ def combination(book: Book, states: list[PaymentState]) -> None:
         exact = [c for c in combos if sum(amounts[i] for i in c) == state.minor]
         chosen = [candidates[i] for i in combos[0]]
         if len(combos) == 1 or len(exact) == 1:
+            book.note_order(state, chosen)
             base = C("0.93") if exact or len(chosen) == 1 else C("0.85")
             book.clear(state, chosen, "combination", min(base, state.payer.strength))
             continue

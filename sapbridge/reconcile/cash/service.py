@@ -29,7 +29,7 @@ from sapbridge.reconcile.cash.model import CashResult, Habit, ItemKey, OpenItem,
 from sapbridge.reconcile.cash.outputs import summarise, write_outputs
 from sapbridge.reconcile.cash.payer import normalise_name
 from sapbridge.reconcile.cash.reference_habits import ReferenceHabit
-from sapbridge.reconcile.cash.tables import cash_proposal_texts, cash_proposals
+from sapbridge.reconcile.cash.tables import cash_proposal_orders, cash_proposal_texts, cash_proposals
 from sapbridge.reconcile.tables import reconcile_runs
 from sapbridge.store import Store
 
@@ -107,6 +107,11 @@ def _finish_run(store: Store, run_id: str, system: str, actor: str, payments: li
             texts = _texts(unique, by_id, result, items)
             if texts:
                 conn.execute(insert(cash_proposal_texts), texts)
+            proposed = {r["payment_id"] for r in unique}
+            orders = [{"run_id": run_id, "payment_id": pid, "customer": customer, "orders": ",".join(found)}
+                      for pid, (customer, found) in result.orders.items() if pid in proposed]
+            if orders:
+                conn.execute(insert(cash_proposal_orders), orders)
         conn.execute(update(reconcile_runs).where(reconcile_runs.c.run_id == run_id).values(
             finished_at=now, summary=json.dumps(summary, sort_keys=True)))
         audit.record(conn, action="reconcile_cash", actor=actor, run_id=run_id, detail=summary)

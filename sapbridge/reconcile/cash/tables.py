@@ -4,7 +4,8 @@
 came from, so ``cash-confirm`` can turn an approved matches file into ``cash_habits``.
 ``cash_proposal_texts`` (version 2) keeps the remittance text and the item's reference fields of
 each proposal, so ``cash-confirm`` can also learn ``cash_reference_habits``. Version 3 adds who
-pays an account's items (head office, alternative payer) to ``customer_companies``.
+pays an account's items (head office, alternative payer) to ``customer_companies``; version 4
+``cash_proposal_orders``, the payment order each amount match followed.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from sapbridge.store.migrations import migration
 from sapbridge.store.schema import customer_companies
 from sapbridge.store.types import UtcDateTime
 
-__all__ = ["cash_habits", "cash_proposal_texts", "cash_proposals", "cash_reference_habits", "metadata",
-           "metadata_v2"]
+__all__ = ["PAYER_COLUMNS", "cash_habits", "cash_proposal_orders", "cash_proposal_texts", "cash_proposals",
+           "cash_reference_habits", "metadata", "metadata_v2", "metadata_v4"]
 
 metadata = MetaData()
 
@@ -115,3 +116,23 @@ def _add_payer_columns(conn: Connection) -> None:
     for name in PAYER_COLUMNS:
         if name not in present:
             conn.execute(text(f"ALTER TABLE {customer_companies.name} ADD COLUMN {name} VARCHAR(10)"))
+
+
+metadata_v4 = MetaData()
+"""Tables added by version 4 of the cash component (payment orders of proposals)."""
+
+cash_proposal_orders = Table(
+    "cash_proposal_orders",
+    metadata_v4,
+    Column("run_id", String(36), primary_key=True),
+    Column("payment_id", String(80), primary_key=True),
+    Column("customer", String(10), nullable=False),
+    Column("orders", String(40), nullable=False),
+)
+"""Per payment a run matched by amount: the payer and the payment orders (``oldest_first``,
+``due_first``, comma-separated) its items followed, which ``cash-confirm`` learns as a habit."""
+
+
+@migration("cash", 4, "payment orders of cash proposals")
+def _add_proposal_orders(conn: Connection) -> None:
+    metadata_v4.create_all(conn)
