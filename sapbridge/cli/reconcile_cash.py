@@ -62,7 +62,8 @@ def cash(payments: Path, fmt: str | None, out: Path, system: str | None, open_it
         ["auto-match rate", s["auto_match_rate"]], ["suggested", s["suggested_payments"]],
         ["exceptions", ", ".join(f"{k} {v}" for k, v in s["exceptions"].items()) or "none"],
         ["needs review", result.needs_review],
-        *([["advices linked", f"{s['advices']['linked']} of {s['advices']['given']}"]] if "advices" in s else []),
+        *([["advices linked", f"{s['advices']['linked']} of {s['advices']['given']}"]]
+          if "advices" in s else []),
         ["written to", str(out)],
     ])
 
@@ -119,8 +120,8 @@ def habits_list(system: str | None, customer: str | None, as_json: bool) -> None
 @habits.command("forget")
 @click.option("--system", help="System the habit belongs to (default: demo).")
 @click.option("--customer", required=True, help="Customer whose habit to forget.")
-@click.option("--field", help="Reference habit: the field (reference, document, assignment, billing_document, "
-                              "payment_order).")
+@click.option("--field", help="Reference habit: the field (reference, document, assignment, "
+                              "billing_document, payment_order).")
 @click.option("--pattern", help="Reference habit: the pattern (digits, last:4, affix:P|S, oldest_first ...).")
 @click.option("--payer-key", help="Payer habit: the account or name key as listed.")
 @click.option("--all", "everything", is_flag=True, help="Every habit of the customer.")

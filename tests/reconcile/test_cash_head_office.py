@@ -24,18 +24,36 @@ HQ_IBAN, OTHER_IBAN = "DE02120300000000202051", "GB29NWBK60161331926819"
 
 
 def _customers(pays_for: tuple[str, ...] = (NORTH, SOUTH)) -> list[CustomerRecord]:
-    return [CustomerRecord(HQ, "Acme Holding AG", (HQ_IBAN,), pays_for),
-            CustomerRecord(NORTH, "Acme North GmbH"), CustomerRecord(SOUTH, "Acme South GmbH"),
-            CustomerRecord(OTHER, "Bolt Hardware Inc.", (OTHER_IBAN,))]
+    return [
+        CustomerRecord(HQ, "Acme Holding AG", (HQ_IBAN,), pays_for),
+        CustomerRecord(NORTH, "Acme North GmbH"),
+        CustomerRecord(SOUTH, "Acme South GmbH"),
+        CustomerRecord(OTHER, "Bolt Hardware Inc.", (OTHER_IBAN,)),
+    ]
 
 
 def _item(document: str, amount: str, customer: str, day: int = 1) -> OpenItem:
-    return OpenItem("1000", customer, "2026", document, "001", "", "", date(2026, 9, day), date(2026, 10, day),
-                    Decimal(amount), "EUR")
+    return OpenItem(
+        "1000",
+        customer,
+        "2026",
+        document,
+        "001",
+        "",
+        "",
+        date(2026, 9, day),
+        date(2026, 10, day),
+        Decimal(amount),
+        "EUR",
+    )
 
 
-ITEMS = [_item("0090000001", "1200.00", NORTH), _item("0090000002", "345.67", SOUTH, 2),
-         _item("0090000003", "80.00", SOUTH, 3), _item("0090000004", "999.00", OTHER)]
+ITEMS = [
+    _item("0090000001", "1200.00", NORTH),
+    _item("0090000002", "345.67", SOUTH, 2),
+    _item("0090000003", "80.00", SOUTH, 3),
+    _item("0090000004", "999.00", OTHER),
+]
 
 
 def _pay(payment_id: str, amount: str, remittance: str = "", account: str = HQ_IBAN) -> Payment:
@@ -66,38 +84,57 @@ def test_head_office_paying_by_amount_searches_its_branches():
 
 def test_head_office_paying_invoices_of_two_branches_in_one_amount():
     _, matches = _match([_pay("P1", "1280.00")])
-    assert [m[:3] for m in matches] == [("P1", "0090000001", "combination"), ("P1", "0090000003", "combination")]
+    assert [m[:3] for m in matches] == [
+        ("P1", "0090000001", "combination"),
+        ("P1", "0090000003", "combination"),
+    ]
 
 
 def test_a_payer_that_is_not_the_head_office_gets_nothing_of_the_branches():
-    result, matches = _match([_pay("P1", "345.67", account=OTHER_IBAN), _pay("P2", "1200.00", "INV 90000001",
-                                                                                  account=OTHER_IBAN)])
+    result, matches = _match(
+        [_pay("P1", "345.67", account=OTHER_IBAN), _pay("P2", "1200.00", "INV 90000001", account=OTHER_IBAN)]
+    )
     assert matches == []
     assert {e.payment_id: e.category for e in result.exceptions} == {"P1": "unapplied", "P2": "ambiguous"}
 
 
 def test_a_branch_paying_does_not_reach_its_head_office_or_sister_branch():
     records = [*_customers(), CustomerRecord(NORTH, "Acme North GmbH", ("DE44500105175407324931",))]
-    result, matches = _match([_pay("P1", "345.67", account="DE44500105175407324931")], records[1:])
+    _result, matches = _match([_pay("P1", "345.67", account="DE44500105175407324931")], records[1:])
     assert matches == []
 
 
 def _sync(store, route=None):
-    return sync_system(load_settings(None), store, system="demo", objects=["customers"], route=route,
-                       run_id=str(uuid.uuid4()), actor="tester")
+    return sync_system(
+        load_settings(None),
+        store,
+        system="demo",
+        objects=["customers"],
+        route=route,
+        run_id=str(uuid.uuid4()),
+        actor="tester",
+    )
 
 
 @pytest.mark.parametrize("route", ["odata", "rfc"])
 def test_sync_reads_head_office_and_alternative_payer_over_both_routes(store, route):
     _sync(store, route)
     company = generate(1)
-    expected = {(c.number, c.head_office or None, c.alternative_payer or None)
-                for c in company.customers if c.head_office or c.alternative_payer}
+    expected = {
+        (c.number, c.head_office or None, c.alternative_payer or None)
+        for c in company.customers
+        if c.head_office or c.alternative_payer
+    }
     k = customer_companies.c
     with store.engine.connect() as conn:
-        found = {tuple(r) for r in conn.execute(
-            select(k.customer, k.head_office, k.alternative_payer)
-            .where((k.head_office.is_not(None)) | (k.alternative_payer.is_not(None))))}
+        found = {
+            tuple(r)
+            for r in conn.execute(
+                select(k.customer, k.head_office, k.alternative_payer).where(
+                    (k.head_office.is_not(None)) | (k.alternative_payer.is_not(None))
+                )
+            )
+        }
     assert found == expected
     assert len(expected) == 5
     records = {r.customer: r for r in load_customers(store, "demo", None)}
@@ -118,8 +155,10 @@ def test_migration_adds_the_payer_columns_to_an_older_store(store):
 
 def test_customers_file_may_name_head_office_and_alternative_payer(tmp_path):
     path = tmp_path / "customers.csv"
-    path.write_text("customer,name,account,head_office,alternative_payer\n"
-                    f"{HQ},Acme Holding AG,{HQ_IBAN},,\n{NORTH},Acme North,,100001,\n{SOUTH},Acme South,,,{HQ}\n")
+    path.write_text(
+        "customer,name,account,head_office,alternative_payer\n"
+        f"{HQ},Acme Holding AG,{HQ_IBAN},,\n{NORTH},Acme North,,100001,\n{SOUTH},Acme South,,,{HQ}\n"
+    )
     records = {r.customer: r for r in load_customers(None, "demo", path)}
     assert records[HQ].pays_for == (NORTH, SOUTH)
     old = tmp_path / "old.csv"

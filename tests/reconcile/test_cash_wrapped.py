@@ -16,17 +16,35 @@ from sapbridge.reconcile.references import joined_candidates
 
 ACME, BOLT = "0000100001", "0000100002"
 ACME_IBAN = "DE02120300000000202051"
-CUSTOMERS = [CustomerRecord(ACME, "Acme Retail GmbH", (ACME_IBAN,)),
-             CustomerRecord(BOLT, "Bolt Hardware Inc.", ("GB29NWBK60161331926819",))]
+CUSTOMERS = [
+    CustomerRecord(ACME, "Acme Retail GmbH", (ACME_IBAN,)),
+    CustomerRecord(BOLT, "Bolt Hardware Inc.", ("GB29NWBK60161331926819",)),
+]
 
 
-def _item(document: str, amount: str, customer: str = ACME, reference: str = "", currency: str = "EUR",
-          day: int = 1) -> OpenItem:
-    return OpenItem("1000", customer, "2026", document, "001", reference, "", date(2026, 9, day),
-                    date(2026, 10, day), Decimal(amount), currency)
+def _item(
+    document: str, amount: str, customer: str = ACME, reference: str = "", currency: str = "EUR", day: int = 1
+) -> OpenItem:
+    return OpenItem(
+        "1000",
+        customer,
+        "2026",
+        document,
+        "001",
+        reference,
+        "",
+        date(2026, 9, day),
+        date(2026, 10, day),
+        Decimal(amount),
+        currency,
+    )
 
 
-ITEMS = [_item("0090017316", "500.00"), _item("0090017317", "300.00", day=2), _item("0090017318", "300.00", day=3)]
+ITEMS = [
+    _item("0090017316", "500.00"),
+    _item("0090017317", "300.00", day=2),
+    _item("0090017318", "300.00", day=3),
+]
 
 
 def _matched(payments: list[Payment], items: list[OpenItem] = ITEMS) -> list[tuple[str, str, str]]:
@@ -47,8 +65,10 @@ CAMT = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_camt_number_split_over_two_ustrd_elements(tmp_path: Path):
-    first = ("Settlement of our account as agreed with your accounts receivable department, see the "
-             "enclosed list, invoices INV 9001")
+    first = (
+        "Settlement of our account as agreed with your accounts receivable department, see the "
+        "enclosed list, invoices INV 9001"
+    )
     assert len(first) <= 140
     path = tmp_path / "bank.xml"
     path.write_text(CAMT.format(iban=ACME_IBAN, first=first))
@@ -74,9 +94,15 @@ def test_mt940_subfields_split_numbers_and_end_words(tmp_path: Path):
     path = tmp_path / "bank.sta"
     path.write_text(MT940_STRUCTURED.format(iban=ACME_IBAN))
     payments = read_payments(path)
-    assert [p.remittance for p in payments] == ["INV 9001 7316 RE 900173 17 THANKS", "RE 90017318 BESTELLUNG 4711"]
-    assert _matched(payments) == [("M1", "0090017316", "reference"), ("M1", "0090017317", "reference"),
-                                  ("M2", "0090017318", "reference")]
+    assert [p.remittance for p in payments] == [
+        "INV 9001 7316 RE 900173 17 THANKS",
+        "RE 90017318 BESTELLUNG 4711",
+    ]
+    assert _matched(payments) == [
+        ("M1", "0090017316", "reference"),
+        ("M1", "0090017317", "reference"),
+        ("M2", "0090017318", "reference"),
+    ]
 
 
 MT940_LINES = """:20:STMT2
@@ -116,11 +142,15 @@ def test_bai2_continuation_record_splits_the_number(tmp_path: Path):
     assert _matched(payments) == [("B1", "0090017316", "reference")]
 
 
-@pytest.mark.parametrize("remittance", ["9001 7316", "INV 9001-7316", "90 01 73 16", "Rechnung 900 173 16, danke"])
+@pytest.mark.parametrize(
+    "remittance", ["9001 7316", "INV 9001-7316", "90 01 73 16", "Rechnung 900 173 16, danke"]
+)
 def test_csv_grouped_digits(tmp_path: Path, remittance: str):
     path = tmp_path / "bank.csv"
-    path.write_text("payment_id,value_date,amount,currency,payer_name,payer_account,customer,remittance\n"
-                    f"P1,2026-11-21,500.00,EUR,,{ACME_IBAN},,\"{remittance}\"\n")
+    path.write_text(
+        "payment_id,value_date,amount,currency,payer_name,payer_account,customer,remittance\n"
+        f'P1,2026-11-21,500.00,EUR,,{ACME_IBAN},,"{remittance}"\n'
+    )
     assert _matched(read_payments(path)) == [("P1", "0090017316", "reference")]
 
 
@@ -128,8 +158,9 @@ def test_a_joined_date_naming_another_customers_item_is_not_a_reference():
     """``2026 11 20`` joins to Bolt's reference 20261120; the payer is Acme, so the joined form
     is no reference of its items and the amount decides."""
     items = [_item("0090017316", "500.00"), _item("0090055555", "500.00", BOLT, reference="20261120")]
-    payment = Payment("P1", date(2026, 11, 21), Decimal("500.00"), "EUR", "", ACME_IBAN, "",
-                      "payment of 2026 11 20")
+    payment = Payment(
+        "P1", date(2026, 11, 21), Decimal("500.00"), "EUR", "", ACME_IBAN, "", "payment of 2026 11 20"
+    )
     result = match_payments([payment], items, CUSTOMERS, CashConfig(), [])
     assert [(m.document, m.rule) for m in result.matches] == [("0090017316", "exact_amount")]
     assert not result.exceptions
@@ -142,12 +173,15 @@ def test_joined_pieces_of_an_unknown_payer_still_need_an_open_item():
     assert _matched([nothing]) == []
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("1 of 2", []),
-    ("part 1 of 2 INV 90017316", []),
-    ("INV 9001 7316", ["90017316"]),
-    ("INV 9001,7316 AND INV 90017317", ["90017316"]),
-    ("paid EUR 1.234,56 for 9001 7316", ["90017316"]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1 of 2", []),
+        ("part 1 of 2 INV 90017316", []),
+        ("INV 9001 7316", ["90017316"]),
+        ("INV 9001,7316 AND INV 90017317", ["90017316"]),
+        ("paid EUR 1.234,56 for 9001 7316", ["90017316"]),
+    ],
+)
 def test_joined_candidates(text: str, expected: list[str]):
     assert joined_candidates(text, min_length=6) == expected

@@ -54,8 +54,9 @@ def _fits(advice: Advice, state: PaymentState) -> bool:
     return state.payment.currency == advice.currency and state.payment.amount == advice.amount
 
 
-def link_advices(book: Book, advices: Sequence[Advice], states: Sequence[PaymentState],
-                 window_days: int) -> tuple[dict[str, Advice], list[AdviceLink]]:
+def link_advices(
+    book: Book, advices: Sequence[Advice], states: Sequence[PaymentState], window_days: int
+) -> tuple[dict[str, Advice], list[AdviceLink]]:
     """payment_id -> its advice, and how each advice was (or was not) linked."""
     min_length = book.config.reference_min_length
     links: dict[str, AdviceLink] = {}
@@ -64,21 +65,33 @@ def link_advices(book: Book, advices: Sequence[Advice], states: Sequence[Payment
         named = [s for s in states if _named(advice, s, min_length)]
         if len(named) == 1 and _fits(advice, named[0]):
             linked[named[0].payment.payment_id] = advice
-            links[advice.advice_id] = AdviceLink(advice.advice_id, named[0].payment.payment_id,
-                                                 "payment_reference", "")
+            links[advice.advice_id] = AdviceLink(
+                advice.advice_id, named[0].payment.payment_id, "payment_reference", ""
+            )
         elif named:
-            links[advice.advice_id] = AdviceLink(advice.advice_id, "", "",
-                                                 f"payment {named[0].payment.payment_id} named, but its amount "
-                                                 f"{named[0].payment.amount} {named[0].payment.currency} differs"
-                                                 if len(named) == 1 else "the payment reference names several payments")
+            links[advice.advice_id] = AdviceLink(
+                advice.advice_id,
+                "",
+                "",
+                f"payment {named[0].payment.payment_id} named, but its amount "
+                f"{named[0].payment.amount} {named[0].payment.currency} differs"
+                if len(named) == 1
+                else "the payment reference names several payments",
+            )
     by_payment: dict[str, list[Advice]] = defaultdict(list)
     fitting: dict[str, list[PaymentState]] = {}
     for advice in advices:
         if advice.advice_id in links:
             continue
-        fitting[advice.advice_id] = [s for s in states if s.payment.payment_id not in linked and _fits(advice, s)
-                                     and advice.payer and _pays(book, s, advice.payer)
-                                     and _within(advice, s, window_days)]
+        fitting[advice.advice_id] = [
+            s
+            for s in states
+            if s.payment.payment_id not in linked
+            and _fits(advice, s)
+            and advice.payer
+            and _pays(book, s, advice.payer)
+            and _within(advice, s, window_days)
+        ]
         for state in fitting[advice.advice_id]:
             by_payment[state.payment.payment_id].append(advice)
     for advice in advices:
@@ -87,11 +100,17 @@ def link_advices(book: Book, advices: Sequence[Advice], states: Sequence[Payment
         found = fitting[advice.advice_id]
         if len(found) == 1 and len(by_payment[found[0].payment.payment_id]) == 1:
             linked[found[0].payment.payment_id] = advice
-            links[advice.advice_id] = AdviceLink(advice.advice_id, found[0].payment.payment_id,
-                                                 "amount_payer_date", "")
+            links[advice.advice_id] = AdviceLink(
+                advice.advice_id, found[0].payment.payment_id, "amount_payer_date", ""
+            )
         else:
-            detail = ("no payment of this amount from this payer within the date window" if not found else
-                      "several payments fit" if len(found) > 1 else "the payment fits several advices")
+            detail = (
+                "no payment of this amount from this payer within the date window"
+                if not found
+                else "several payments fit"
+                if len(found) > 1
+                else "the payment fits several advices"
+            )
             links[advice.advice_id] = AdviceLink(advice.advice_id, "", "", detail)
     return linked, [links[a.advice_id] for a in advices]
 
@@ -101,44 +120,72 @@ def _item_of(book: Book, state: PaymentState, advice: Advice, line: AdviceLine) 
     key = index_key(line.invoice.upper())
     payer = advice.payer or (state.payer.customer if state.payer else "")
     allowed = set(book.paid_by(payer)) if payer else None
-    return [p for p in book.index.referenced(key)
-            if book.index.items[p].currency == advice.currency and book.index.remaining[p] != 0
-            and (allowed is None or book.index.items[p].customer in allowed)]
+    return [
+        p
+        for p in book.index.referenced(key)
+        if book.index.items[p].currency == advice.currency
+        and book.index.remaining[p] != 0
+        and (allowed is None or book.index.items[p].customer in allowed)
+    ]
 
 
-def _apply_line(book: Book, state: PaymentState, advice: Advice, line: AdviceLine,
-                confidence: Decimal) -> None:
+def _apply_line(
+    book: Book, state: PaymentState, advice: Advice, line: AdviceLine, confidence: Decimal
+) -> None:
     currency = advice.currency
     paid, deduction = minor_units(line.paid, currency), minor_units(line.deduction, currency)
     where = f"advice {advice.advice_id} line (row {line.row})"
     if not line.invoice:
-        book.exception(state, "short_pay", deduction, f"open dispute case (reason: {line.reason}) for the payment",
-                  f"{where}: deduction {line.deduction} {currency} from the payment as a whole")
+        book.exception(
+            state,
+            "short_pay",
+            deduction,
+            f"open dispute case (reason: {line.reason}) for the payment",
+            f"{where}: deduction {line.deduction} {currency} from the payment as a whole",
+        )
         return
     found = _item_of(book, state, advice, line)
     if len(found) != 1:
         customer = advice.payer or (state.payer.customer if state.payer else "?")
-        book.exception(state, "unapplied" if not found else "ambiguous", paid,
-                  f"post {line.paid} on account of customer {customer}; ask about invoice {line.invoice}",
-                  f"{where}: invoice {line.invoice} is "
-                  + ("no open item of the payer" if not found else f"named by {book.documents(found)}"))
+        book.exception(
+            state,
+            "unapplied" if not found else "ambiguous",
+            paid,
+            f"post {line.paid} on account of customer {customer}; ask about invoice {line.invoice}",
+            f"{where}: invoice {line.invoice} is "
+            + ("no open item of the payer" if not found else f"named by {book.documents(found)}"),
+        )
         return
     position = found[0]
     remaining = book.index.remaining[position]
     applied = min(paid, remaining) if remaining > 0 else paid
     book.apply(state, [position], [applied], "advice", confidence)
     if deduction:
-        book.exception(state, "short_pay", deduction,
-                  f"open dispute case (reason: {line.reason}) for {book.documents([position])}",
-                  f"{where}: deducted {line.deduction} {currency} from {line.invoice} (reason {line.reason})")
+        book.exception(
+            state,
+            "short_pay",
+            deduction,
+            f"open dispute case (reason: {line.reason}) for {book.documents([position])}",
+            f"{where}: deducted {line.deduction} {currency} from {line.invoice} (reason {line.reason})",
+        )
     rest = remaining - applied - deduction
     if rest > 0:
-        book.exception(state, "short_pay", rest, f"open dispute case (reason: short payment) for "
-                  f"{book.documents([position])}", f"{where}: {from_minor(rest, currency)} {currency} of "
-                  f"{line.invoice} neither paid nor deducted; residual stays open")
+        book.exception(
+            state,
+            "short_pay",
+            rest,
+            f"open dispute case (reason: short payment) for {book.documents([position])}",
+            f"{where}: {from_minor(rest, currency)} {currency} of "
+            f"{line.invoice} neither paid nor deducted; residual stays open",
+        )
     elif paid > applied:
-        book.exception(state, "over_pay", paid - applied, f"post {from_minor(paid - applied, currency)} on account",
-                  f"{where}: paid more than {line.invoice} has open")
+        book.exception(
+            state,
+            "over_pay",
+            paid - applied,
+            f"post {from_minor(paid - applied, currency)} on account",
+            f"{where}: paid more than {line.invoice} has open",
+        )
 
 
 def apply_advices(book: Book, linked: dict[str, Advice], states: Sequence[PaymentState]) -> None:
@@ -153,9 +200,14 @@ def apply_advices(book: Book, linked: dict[str, Advice], states: Sequence[Paymen
             state.payer = PayerInfo(advice.payer, "advice", _PAYER_STRENGTH)
             if bank_payer is not None and bank_payer.strength >= Decimal("0.99"):
                 confidence = Decimal("0.60")
-                book.exception(state, "ambiguous", state.minor, "confirm who paid for whom",
-                               f"advice {advice.advice_id} is from payer {advice.payer}, the bank names "
-                               f"{bank_payer.customer} ({bank_payer.how})")
+                book.exception(
+                    state,
+                    "ambiguous",
+                    state.minor,
+                    "confirm who paid for whom",
+                    f"advice {advice.advice_id} is from payer {advice.payer}, the bank names "
+                    f"{bank_payer.customer} ({bank_payer.how})",
+                )
         for line in advice.lines:
             _apply_line(book, state, advice, line, confidence)
         state.done = True

@@ -30,10 +30,16 @@ from sapbridge.tabular import Column, read_table
 __all__ = ["ADVICE_COLUMNS", "Advice", "AdviceLine", "read_advices"]
 
 ADVICE_COLUMNS = (
-    Column("advice_id"), Column("payer", required=False), Column("payment_reference", required=False),
-    Column("payment_amount", "money"), Column("currency"), Column("payment_date", "date", required=False),
-    Column("invoice_reference", required=False), Column("paid_amount", "money", required=False),
-    Column("deduction", "money", required=False), Column("reason", required=False),
+    Column("advice_id"),
+    Column("payer", required=False),
+    Column("payment_reference", required=False),
+    Column("payment_amount", "money"),
+    Column("currency"),
+    Column("payment_date", "date", required=False),
+    Column("invoice_reference", required=False),
+    Column("paid_amount", "money", required=False),
+    Column("deduction", "money", required=False),
+    Column("reason", required=False),
 )
 """Columns of an advice file; the first six are the advice's, the rest one line's."""
 
@@ -75,17 +81,29 @@ def _line(row: dict[str, Any], path: Path, number: int) -> AdviceLine:
     deduction = row["deduction"] if row["deduction"] is not None else Decimal(0)
     invoice, reason = (row["invoice_reference"] or "").strip(), (row["reason"] or "").strip()
     if deduction < 0:
-        raise InputError(f"advice {row['advice_id']}: a deduction is written as a positive amount, got {deduction}",
-                         path=str(path), row=number)
+        raise InputError(
+            f"advice {row['advice_id']}: a deduction is written as a positive amount, got {deduction}",
+            path=str(path),
+            row=number,
+        )
     if deduction and not reason:
-        raise InputError(f"advice {row['advice_id']}: deduction {deduction} without a reason code",
-                         path=str(path), row=number)
+        raise InputError(
+            f"advice {row['advice_id']}: deduction {deduction} without a reason code",
+            path=str(path),
+            row=number,
+        )
     if not invoice and paid:
-        raise InputError(f"advice {row['advice_id']}: paid_amount {paid} names no invoice_reference",
-                         path=str(path), row=number)
+        raise InputError(
+            f"advice {row['advice_id']}: paid_amount {paid} names no invoice_reference",
+            path=str(path),
+            row=number,
+        )
     if not invoice and not deduction:
-        raise InputError(f"advice {row['advice_id']}: a line needs an invoice_reference or a deduction",
-                         path=str(path), row=number)
+        raise InputError(
+            f"advice {row['advice_id']}: a line needs an invoice_reference or a deduction",
+            path=str(path),
+            row=number,
+        )
     return AdviceLine(invoice, paid, deduction, reason, number)
 
 
@@ -96,18 +114,35 @@ def _advice(rows: list[tuple[int, dict[str, Any]]], path: Path) -> Advice:
         for name in _HEAD:
             if row[name] != first[name]:
                 what = "mixed currencies" if name == "currency" else f"rows disagree on {name}"
-                raise InputError(f"advice {advice_id}: {what} ({first[name]} on row {first_number}, "
-                                 f"{row[name]} here)", path=str(path), row=number)
+                raise InputError(
+                    f"advice {advice_id}: {what} ({first[name]} on row {first_number}, {row[name]} here)",
+                    path=str(path),
+                    row=number,
+                )
     currency = check_currency(first["currency"], path=str(path), row=first_number)
     lines = tuple(_line(row, path, number) for number, row in rows)
     total = sum((line.paid for line in lines), Decimal(0))
     if total != first["payment_amount"]:
-        raise InputError(f"advice {advice_id}: paid amounts of its lines add up to {total}, not to the payment "
-                         f"amount {first['payment_amount']}", path=str(path), row=first_number)
+        raise InputError(
+            f"advice {advice_id}: paid amounts of its lines add up to {total}, not to the payment "
+            f"amount {first['payment_amount']}",
+            path=str(path),
+            row=first_number,
+        )
     if first["payment_amount"] <= 0:
-        raise InputError(f"advice {advice_id}: payment_amount must be positive", path=str(path), row=first_number)
-    return Advice(advice_id, _customer(first["payer"]), (first["payment_reference"] or "").strip(),
-                  first["payment_amount"], currency, first["payment_date"], lines, first_number)
+        raise InputError(
+            f"advice {advice_id}: payment_amount must be positive", path=str(path), row=first_number
+        )
+    return Advice(
+        advice_id,
+        _customer(first["payer"]),
+        (first["payment_reference"] or "").strip(),
+        first["payment_amount"],
+        currency,
+        first["payment_date"],
+        lines,
+        first_number,
+    )
 
 
 def read_advices(path: Path) -> list[Advice]:

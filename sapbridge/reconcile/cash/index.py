@@ -6,7 +6,6 @@ fast; :attr:`ItemIndex.remaining` is what is still open while payments are being
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field

@@ -157,8 +157,8 @@ def _read_customers_store(store: Store, system: str) -> tuple[dict[str, str], di
         k = customer_companies.c
         for company in conn.execute(select(k.customer, k.head_office, k.alternative_payer)
                                     .where(k.system == system, k.status == "open")):
-            paid_by |= {(payer, company.customer) for payer in (company.head_office, company.alternative_payer)
-                        if payer and payer != company.customer}
+            payers = (company.head_office, company.alternative_payer)
+            paid_by |= {(payer, company.customer) for payer in payers if payer and payer != company.customer}
     return names, accounts, paid_by
 
 

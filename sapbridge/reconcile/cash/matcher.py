@@ -12,10 +12,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from sapbridge.reconcile.bulk import no_cyclic_gc
-from sapbridge.reconcile.cash.book import Book, PaymentState, payment_minor
-from sapbridge.reconcile.cash.config import CashConfig
 from sapbridge.reconcile.cash.advice_rule import apply_advices, link_advices
 from sapbridge.reconcile.cash.advices import Advice
+from sapbridge.reconcile.cash.book import Book, PaymentState, payment_minor
+from sapbridge.reconcile.cash.config import CashConfig
 from sapbridge.reconcile.cash.index import ItemIndex, index_key, plain_candidates, wrapped_candidates
 from sapbridge.reconcile.cash.model import CashResult, CustomerRecord, Habit, OpenItem, Payment
 from sapbridge.reconcile.cash.payer import PayerDirectory

@@ -257,7 +257,8 @@ def exact_amount(book: Book, states: list[PaymentState]) -> None:
         if state.done or state.payer is None:
             continue
         currency = state.payment.currency
-        hits = [p for c in book.paid_by(state.payer.customer) for p in index.with_amount(currency, c, state.minor)]
+        hits = [p for c in book.paid_by(state.payer.customer)
+                for p in index.with_amount(currency, c, state.minor)]
         if len(hits) == 1:
             book.note_order(state, hits)
             book.clear(state, hits, "exact_amount", min(C("0.97"), state.payer.strength))
@@ -304,7 +305,8 @@ def combination(book: Book, states: list[PaymentState]) -> None:
     for state in states:
         if state.done or state.payer is None:
             continue
-        pool = [p for p in book.payer_items(state.payment.currency, state.payer.customer) if index.untouched(p)]
+        pool = [p for p in book.payer_items(state.payment.currency, state.payer.customer)
+                if index.untouched(p)]
         candidates = pool[:config.max_combination_candidates]
         if not candidates:
             continue

@@ -60,7 +60,8 @@ def _items_by_key(items: list[OpenItem], keys: set[ItemKey]) -> dict[ItemKey, Op
     return {i.key: i for i in items if i.document in documents and i.key in keys}
 
 
-_READ_AS_REFERENCE = frozenset({"reference", "reference_subset", "reference_partial", "many_to_one", "advice"})
+_READ_AS_REFERENCE = frozenset({"reference", "reference_subset", "reference_partial", "many_to_one",
+                                "advice"})
 """Rules whose items the remittance names in a form the reference rule reads (or an advice
 names): they teach no habit."""
 

@@ -73,8 +73,13 @@ def _unique(sets: list[tuple[int, ...]], test: Callable[[tuple[int, ...]], bool]
     return passing[0] if len(passing) == 1 else None
 
 
-def break_tie(sets: list[tuple[int, ...]], items: Sequence[OpenItem], remittance: str,
-              orders: Sequence[str], pool: Sequence[int]) -> tuple[tuple[int, ...], str] | None:
+def break_tie(
+    sets: list[tuple[int, ...]],
+    items: Sequence[OpenItem],
+    remittance: str,
+    orders: Sequence[str],
+    pool: Sequence[int],
+) -> tuple[tuple[int, ...], str] | None:
     """The one set (of positions) a tie-break singles out among ``sets``, and its name.
 
     ``orders``: the customer's confirmed payment orders; ``pool``: the open items the sets were
