@@ -266,20 +266,18 @@ def exact_amount(book: Book, states: list[PaymentState]) -> None:
             _ambiguous(book, state, sorted(hits, key=index.due_order), "exact_amount")
 
 
-_TIE_CONFIDENCE = {"partial_digits": C("0.93"), "habit": C("0.92"), "due_date": C("0.91"),
-                   "billing_run": C("0.90")}
-"""Confidence of a set a tie-break singled out (before the payer's strength caps it)."""
+_TIE_CONFIDENCE = {"partial_digits": C("0.93"), "habit": C("0.92"), "due_date": C("0.85"),
+                   "billing_run": C("0.85")}
+"""Confidence of a set a tie-break singled out (before the payer's strength caps it): the payer's
+own words (partial digits) and its confirmed order are auto-applied at the default threshold; a
+shared due date or billing run only makes the one suggestion (customers do pay other sets)."""
 
 
-def _tie_broken(book: Book, state: PaymentState, sets: list[tuple[int, ...]], rule: str,
-                pool: list[int] | None = None) -> bool:
+def _tie_broken(book: Book, state: PaymentState, sets: list[tuple[int, ...]], rule: str) -> bool:
     """Clear the one set a tie-break singles out, as ``rule_<tie-break>``; False if none does."""
     assert state.payer is not None
     customer = book.index.items[sets[0][0]].customer
-    candidates = pool if pool is not None else [
-        p for p in book.payer_items(state.payment.currency, state.payer.customer) if book.index.untouched(p)]
-    picked = break_tie(sets, book.index.items, state.payment.remittance,
-                       book.orders.get(customer, []), candidates)
+    picked = break_tie(sets, book.index.items, state.payment.remittance, book.orders.get(customer, []))
     if picked is None:
         return False
     chosen, name = picked
@@ -324,7 +322,7 @@ def combination(book: Book, states: list[PaymentState]) -> None:
             continue
         fitting = exact or combos
         sets = [tuple(candidates[i] for i in c) for c in fitting]
-        if len(combos) <= _TIE_SETS and _tie_broken(book, state, sets, "combination", pool):
+        if len(combos) <= _TIE_SETS and _tie_broken(book, state, sets, "combination"):
             continue
         book.clear(state, chosen, "combination", C("0.50"))
         book.exception(state, "ambiguous", state.minor, "confirm the suggested items or pick others",

@@ -4,9 +4,9 @@ Tried in this order, each only when exactly one of the fitting sets passes it:
 
 1. ``partial_digits``: every item of the set is named by a piece of the remittance text, the
    trailing digits of its document or reference (``...7316``, at least :data:`MIN_DIGITS`);
-2. ``habit``: the set is what the customer's confirmed payment order picks, its oldest items
-   (``oldest_first``, by posting date) or its earliest due items (``due_first``), the ``k``
-   first for a set of ``k`` items;
+2. ``habit``: the set is what the customer's confirmed payment order picks among the fitting
+   sets' items: the oldest (``oldest_first``, by posting date) or earliest due (``due_first``),
+   the ``k`` first for a set of ``k`` items;
 3. ``due_date``: the items of the set share one due date;
 4. ``billing_run``: the items of the set were posted on one day (one billing run).
 
@@ -78,14 +78,13 @@ def break_tie(
     items: Sequence[OpenItem],
     remittance: str,
     orders: Sequence[str],
-    pool: Sequence[int],
 ) -> tuple[tuple[int, ...], str] | None:
     """The one set (of positions) a tie-break singles out among ``sets``, and its name.
 
-    ``orders``: the customer's confirmed payment orders; ``pool``: the open items the sets were
-    drawn from (the habit compares a set with the first items of the pool).
+    ``orders``: the customer's confirmed payment orders.
     """
     pieces = _pieces(remittance)
+    pool = sorted({p for s in sets for p in s})
     tests: list[tuple[str, Callable[[tuple[int, ...]], bool]]] = []
     if pieces:
         tests.append(("partial_digits", lambda s: all(_named(items[p], pieces) for p in s)))
