@@ -19,14 +19,21 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import tempfile
 import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cash_groups import (  # bench/ is on the path when this script runs
+    Group,
+    advices_group,
+    ambiguous_group,
+    head_office_group,
+    unpaid_by_customer,
+    with_month1_paid,
+    wrapped_group,
+)
 
 from sapbridge.config import load_settings
 from sapbridge.reconcile.cash import run_cash
@@ -36,13 +43,10 @@ from sapbridge.reconcile.cash.inputs import OPEN_ITEM_COLUMNS
 from sapbridge.reconcile.cash.matcher import match_payments
 from sapbridge.reconcile.cash.model import CashResult, OpenItem
 from sapbridge.reconcile.cash.reference_habits import ORDER_FIELD, ReferenceHabit, learn_habits
-from sapbridge.reconcile.cash.tiebreak import TIE_BREAKS
 from sapbridge.reconcile.cash.synthetic import Scenario, generate, pairs_of, score, with_reference_habits
+from sapbridge.reconcile.cash.tiebreak import TIE_BREAKS
 from sapbridge.store import open_store
 from sapbridge.tabular import write_csv
-
-from cash_groups import (  # noqa: I001 - bench/ helper beside this script
-    Group, advices_group, ambiguous_group, head_office_group, unpaid_by_customer, with_month1_paid, wrapped_group)
 
 _PAYMENT_COLUMNS = ("payment_id", "value_date", "amount", "currency", "payer_name", "payer_account",
                     "customer", "remittance")
@@ -106,7 +110,10 @@ def habits_quality(seed: int) -> None:
           f"| {with_habits.precision / base.precision:.2f}x |")
 
 
-def _orders_learned(result: CashResult, truth: set[tuple[str, tuple[str, str, str, str]]]) -> list[ReferenceHabit]:
+Pairs = set[tuple[str, tuple[str, str, str, str]]]
+
+
+def _orders_learned(result: CashResult, truth: Pairs) -> list[ReferenceHabit]:
     """Payment orders confirmed from a run, as ``cash-confirm`` learns them: a payment counts
     when every item proposed for it is a true one (a person confirms it)."""
     proposed: dict[str, set[tuple[str, str, str, str]]] = {}
@@ -119,7 +126,7 @@ def _orders_learned(result: CashResult, truth: set[tuple[str, tuple[str, str, st
     return [ReferenceHabit(c, ORDER_FIELD, o, n) for (c, o), n in sorted(counts.items())]
 
 
-def _only(pairs: set[tuple[str, tuple[str, str, str, str]]], ids: set[str]) -> set[tuple[str, tuple[str, str, str, str]]]:
+def _only(pairs: Pairs, ids: set[str]) -> Pairs:
     return {pair for pair in pairs if pair[0] in ids}
 
 
@@ -133,7 +140,8 @@ def groups_quality(seed: int) -> float:
     month1, ambiguous = ambiguous_group(base, seed)
     customers = base.customers + list(head.customers.values())
     config = CashConfig()
-    run1 = match_payments(month1.payments, base.open_items + month1.items + ambiguous.items, customers, config, [])
+    month1_items = base.open_items + month1.items + ambiguous.items
+    run1 = match_payments(month1.payments, month1_items, customers, config, [])
     orders = _orders_learned(run1, month1.truth)
     groups: list[Group] = [*wrapped.values(), advices, head, with_month1_paid(ambiguous, month1)]
     payments = base.payments + [p for g in groups for p in g.payments]
@@ -169,8 +177,7 @@ def _resolved(rows: list[tuple[str, bool]]) -> bool:
     return any(rule.endswith(TIE_BREAKS) for rule, _ in rows)
 
 
-def _tie_breaks(result: CashResult, ambiguous: Group, truth: set[tuple[str, tuple[str, str, str, str]]],
-                base_ids: set[str]) -> None:
+def _tie_breaks(result: CashResult, ambiguous: Group, truth: Pairs, base_ids: set[str]) -> None:
     """Per ambiguous case: how many a tie-break resolved (auto-applied, or one suggestion) and
     how many of those were right."""
     auto: dict[str, list[tuple[str, bool]]] = {}

@@ -12,7 +12,7 @@ import random
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -105,8 +105,9 @@ def _camt(payments: list[tuple[str, Decimal, str, str, str]], currency: str) -> 
             f"<ValDt><Dt>{AS_OF.isoformat()}</Dt></ValDt><AcctSvcrRef>{pid}</AcctSvcrRef><NtryDtls><TxDtls>"
             f"<RltdPties><Dbtr><Nm>{name}</Nm></Dbtr><DbtrAcct><Id><IBAN>{account}</IBAN></Id></DbtrAcct>"
             f"</RltdPties><RmtInf>{ustrd}</RmtInf></TxDtls></NtryDtls></Ntry>")
-    return ('<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">'
-            "<BkToCstmrStmt><GrpHdr><MsgId>BENCH</MsgId><CreDtTm>2026-11-21T06:00:00</CreDtTm></GrpHdr>"
+    return ('<?xml version="1.0" encoding="UTF-8"?>'
+            '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>'
+            "<GrpHdr><MsgId>BENCH</MsgId><CreDtTm>2026-11-21T06:00:00</CreDtTm></GrpHdr>"
             f"<Stmt><Id>S</Id><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>{currency}</Ccy></Acct>"
             + "".join(entries) + "</Stmt></BkToCstmrStmt></Document>")
 
@@ -173,7 +174,7 @@ def wrapped_group(scenario: Scenario, pool: dict[str, list[OpenItem]], seed: int
                 items = _take(rng, pool, rng.choice((1, 1, 2)), {"EUR", "USD"})
                 if items is None:
                     break
-                refs = [i.document.lstrip("0") if rng.random() < 0.5 else i.reference.lstrip("0") for i in items]
+                refs = [(i.document if rng.random() < 0.5 else i.reference).lstrip("0") for i in items]
                 if width:
                     text = _padded_text(rng, refs, width)
                 else:
@@ -210,7 +211,8 @@ def advices_group(scenario: Scenario, pool: dict[str, list[OpenItem]], seed: int
         currency, customer = items[0].currency, items[0].customer
         lines, paid_total = [], Decimal(0)
         for at, item in enumerate(items):
-            deduction = quantize(item.amount * Decimal(rng.randint(2, 10)) / 100, currency) if at == 0 else Decimal(0)
+            share = Decimal(rng.randint(2, 10)) / 100 if at == 0 else Decimal(0)
+            deduction = quantize(item.amount * share, currency)
             paid = item.amount - deduction
             paid_total += paid
             lines.append(AdviceLine(item.document.lstrip("0"), paid, deduction,
@@ -223,8 +225,8 @@ def advices_group(scenario: Scenario, pool: dict[str, list[OpenItem]], seed: int
         group.advices.append(advice)
         if rng.random() < 0.1:
             continue  # the money is still to come
-        group.payments.append(Payment(pid, value_date, paid_total, currency, "", _account(scenario, customer), "",
-                                      rng.choice(("", "see advice", "REMADV"))))
+        group.payments.append(Payment(pid, value_date, paid_total, currency, "", _account(scenario, customer),
+                                      "", rng.choice(("", "see advice", "REMADV"))))
         group.truth |= {(pid, i.key) for i in items}
     return group
 
