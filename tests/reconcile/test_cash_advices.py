@@ -288,3 +288,11 @@ def test_cli_refuses_a_bad_advice_file_in_one_line_and_records_no_run(tmp_path, 
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(reconcile_runs)).scalar_one() == 0
     store.dispose()
+
+
+def test_two_advices_naming_one_payment_link_only_the_first(tmp_path):
+    path = _advices(tmp_path, f"A1,{ACME},P1,200.00,EUR,,90000012,200.00,,\nA2,{ACME},P1,200.00,EUR,,90000013,200.00,,\n")
+    result = _match([_pay("P1", "200.00")], path)
+    assert [(a.advice_id, a.payment_id) for a in result.advices] == [("A1", "P1"), ("A2", "")]
+    assert "named by another advice" in result.advices[1].detail
+    assert _applied(result.matches) == [("P1", "0090000012", "200.00", "advice")]

@@ -30,14 +30,30 @@ _CONFIDENCE = Decimal("0.97")
 _PAYER_STRENGTH = Decimal("0.97")
 
 
-def _named(advice: Advice, state: PaymentState, min_length: int) -> bool:
-    reference = advice.payment_reference
-    if not reference:
-        return False
-    if reference.upper() == state.payment.payment_id.upper():
-        return True
-    key = index_key(reference.upper())
-    return len(key) >= min_length and key in plain_candidates(state.payment.remittance, min_length)
+class _Lookup:
+    """The run's payments by id, by the references their texts name, and by (currency, amount)."""
+
+    def __init__(self, states: Sequence[PaymentState], min_length: int) -> None:
+        self.min_length = min_length
+        self.by_id: dict[str, list[PaymentState]] = defaultdict(list)
+        self.by_key: dict[str, list[PaymentState]] = defaultdict(list)
+        self.by_amount: dict[tuple[str, Decimal], list[PaymentState]] = defaultdict(list)
+        for state in states:
+            self.by_id[state.payment.payment_id.upper()].append(state)
+            for key in plain_candidates(state.payment.remittance, min_length):
+                self.by_key[key].append(state)
+            self.by_amount[(state.payment.currency, state.payment.amount)].append(state)
+
+    def named(self, advice: Advice) -> list[PaymentState]:
+        """Payments whose id or remittance reference is the advice's payment reference."""
+        reference = advice.payment_reference.upper()
+        if not reference:
+            return []
+        found = list(self.by_id.get(reference, []))
+        key = index_key(reference)
+        if len(key) >= self.min_length:
+            found += [s for s in self.by_key.get(key, []) if s not in found]
+        return found
 
 
 def _pays(book: Book, state: PaymentState, customer: str) -> bool:
@@ -54,64 +70,54 @@ def _fits(advice: Advice, state: PaymentState) -> bool:
     return state.payment.currency == advice.currency and state.payment.amount == advice.amount
 
 
-def link_advices(
-    book: Book, advices: Sequence[Advice], states: Sequence[PaymentState], window_days: int
-) -> tuple[dict[str, Advice], list[AdviceLink]]:
+def _by_reference(advice: Advice, named: list[PaymentState], taken: set[str]) -> AdviceLink:
+    if len(named) > 1:
+        return AdviceLink(advice.advice_id, "", "", "the payment reference names several payments")
+    payment = named[0].payment
+    if not _fits(advice, named[0]):
+        return AdviceLink(advice.advice_id, "", "", f"payment {payment.payment_id} named, but its amount "
+                          f"{payment.amount} {payment.currency} differs")
+    if payment.payment_id in taken:
+        return AdviceLink(advice.advice_id, "", "",
+                          f"payment {payment.payment_id} is named by another advice")
+    taken.add(payment.payment_id)
+    return AdviceLink(advice.advice_id, payment.payment_id, "payment_reference", "")
+
+
+def _unlinked_detail(found: list[PaymentState]) -> str:
+    if not found:
+        return "no payment of this amount from this payer within the date window"
+    return "several payments fit" if len(found) > 1 else "the payment fits several advices"
+
+
+def link_advices(book: Book, advices: Sequence[Advice], states: Sequence[PaymentState],
+                 window_days: int) -> tuple[dict[str, Advice], list[AdviceLink]]:
     """payment_id -> its advice, and how each advice was (or was not) linked."""
-    min_length = book.config.reference_min_length
+    lookup = _Lookup(states, book.config.reference_min_length)
     links: dict[str, AdviceLink] = {}
-    linked: dict[str, Advice] = {}
+    taken: set[str] = set()
     for advice in advices:
-        named = [s for s in states if _named(advice, s, min_length)]
-        if len(named) == 1 and _fits(advice, named[0]):
-            linked[named[0].payment.payment_id] = advice
-            links[advice.advice_id] = AdviceLink(
-                advice.advice_id, named[0].payment.payment_id, "payment_reference", ""
-            )
-        elif named:
-            links[advice.advice_id] = AdviceLink(
-                advice.advice_id,
-                "",
-                "",
-                f"payment {named[0].payment.payment_id} named, but its amount "
-                f"{named[0].payment.amount} {named[0].payment.currency} differs"
-                if len(named) == 1
-                else "the payment reference names several payments",
-            )
-    by_payment: dict[str, list[Advice]] = defaultdict(list)
+        named = lookup.named(advice)
+        if named:
+            links[advice.advice_id] = _by_reference(advice, named, taken)
     fitting: dict[str, list[PaymentState]] = {}
+    claims: dict[str, int] = defaultdict(int)
     for advice in advices:
         if advice.advice_id in links:
             continue
         fitting[advice.advice_id] = [
-            s
-            for s in states
-            if s.payment.payment_id not in linked
-            and _fits(advice, s)
-            and advice.payer
-            and _pays(book, s, advice.payer)
-            and _within(advice, s, window_days)
-        ]
+            s for s in lookup.by_amount.get((advice.currency, advice.amount), [])
+            if s.payment.payment_id not in taken and advice.payer and _pays(book, s, advice.payer)
+            and _within(advice, s, window_days)]
         for state in fitting[advice.advice_id]:
-            by_payment[state.payment.payment_id].append(advice)
-    for advice in advices:
-        if advice.advice_id in links:
-            continue
-        found = fitting[advice.advice_id]
-        if len(found) == 1 and len(by_payment[found[0].payment.payment_id]) == 1:
-            linked[found[0].payment.payment_id] = advice
-            links[advice.advice_id] = AdviceLink(
-                advice.advice_id, found[0].payment.payment_id, "amount_payer_date", ""
-            )
+            claims[state.payment.payment_id] += 1
+    for advice_id, found in fitting.items():
+        if len(found) == 1 and claims[found[0].payment.payment_id] == 1:
+            links[advice_id] = AdviceLink(advice_id, found[0].payment.payment_id, "amount_payer_date", "")
         else:
-            detail = (
-                "no payment of this amount from this payer within the date window"
-                if not found
-                else "several payments fit"
-                if len(found) > 1
-                else "the payment fits several advices"
-            )
-            links[advice.advice_id] = AdviceLink(advice.advice_id, "", "", detail)
+            links[advice_id] = AdviceLink(advice_id, "", "", _unlinked_detail(found))
+    by_id = {a.advice_id: a for a in advices}
+    linked = {link.payment_id: by_id[link.advice_id] for link in links.values() if link.payment_id}
     return linked, [links[a.advice_id] for a in advices]
 
 
