@@ -41,10 +41,22 @@ def _item(document: str, amount: str, posted: int, due: int, reference: str = ""
     )
 
 
-def _match(items, remittance: str = "", amount: str = "200.00", habits=()):
+def _result(items, remittance: str = "", amount: str = "200.00", habits=()):
     payment = Payment("P1", date(2026, 11, 21), Decimal(amount), "EUR", "", "", ACME, remittance)
-    result = match_payments([payment], items, CUSTOMERS, CashConfig(), list(habits))
+    return match_payments([payment], items, CUSTOMERS, CashConfig(), list(habits))
+
+
+def _match(items, remittance: str = "", amount: str = "200.00", habits=()):
+    result = _result(items, remittance, amount, habits)
     return (sorted((m.document, m.rule) for m in result.matches), [e.category for e in result.exceptions])
+
+
+def _suggested(items):
+    """A shared due date or billing run makes one suggestion: no auto-match, no question."""
+    result = _result(items)
+    assert result.matches == []
+    assert result.exceptions == []
+    return sorted((s.document, s.rule, str(s.confidence)) for s in result.suggestions)
 
 
 def test_one_set_sharing_a_due_date():
@@ -53,10 +65,10 @@ def test_one_set_sharing_a_due_date():
         _item("0090000002", "100.00", 2, 5),
         _item("0090000003", "100.00", 3, 9),
     ]
-    assert _match(items) == (
-        [("0090000001", "combination_due_date"), ("0090000002", "combination_due_date")],
-        [],
-    )
+    assert _suggested(items) == [
+        ("0090000001", "combination_due_date", "0.85"),
+        ("0090000002", "combination_due_date", "0.85"),
+    ]
 
 
 def test_one_set_from_one_billing_run():
@@ -65,10 +77,10 @@ def test_one_set_from_one_billing_run():
         _item("0090000002", "100.00", 4, 8),
         _item("0090000003", "100.00", 3, 9),
     ]
-    assert _match(items) == (
-        [("0090000001", "combination_billing_run"), ("0090000002", "combination_billing_run")],
-        [],
-    )
+    assert _suggested(items) == [
+        ("0090000001", "combination_billing_run", "0.85"),
+        ("0090000002", "combination_billing_run", "0.85"),
+    ]
 
 
 def test_the_remittance_partial_digits_name_the_set():
