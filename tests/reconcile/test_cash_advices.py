@@ -313,3 +313,19 @@ def test_the_cash_job_step_takes_advices(sqlite_store, tmp_path):
     outcome = kind.run(ctx, options)
     assert outcome.counts["advices"] == {"given": 1, "linked": 1, "unlinked": 0}
     assert (tmp_path / "out" / "r-1" / "advices.csv").is_file()
+
+
+def test_advices_from_xlsx_read_like_csv(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.strip().split(","))
+    sheet.append(["A1", ACME, "BANK-77", "1190.00", "EUR", "2026-11-18", "90000011", "1000.00", None, None])
+    sheet.append(["A1", ACME, "BANK-77", "1190.00", "EUR", "2026-11-18", "90000012", "190.00", "10.00", "DMG"])
+    path = tmp_path / "advices.xlsx"
+    book.save(path)
+    result = _match([_pay("BANK-77", "1190.00")], path)
+    assert _applied(result.matches) == [("BANK-77", "0090000011", "1000.00", "advice"),
+                                        ("BANK-77", "0090000012", "190.00", "advice")]
+    assert [e.category for e in result.exceptions] == ["short_pay"]

@@ -164,3 +164,24 @@ def test_customers_file_may_name_head_office_and_alternative_payer(tmp_path):
     old = tmp_path / "old.csv"
     old.write_text(f"customer,name,account\n{HQ},Acme Holding AG,{HQ_IBAN}\n")
     assert load_customers(None, "demo", old)[0].pays_for == ()
+
+
+def test_head_office_pays_a_branch_invoice_from_a_bank_file_against_the_synced_demo(store, tmp_path):
+    from sapbridge.reconcile.cash import run_cash
+
+    _sync(store)
+    sync_system(load_settings(None), store, system="demo", objects=["open_items"], run_id=str(uuid.uuid4()),
+                actor="tester")
+    company = generate(1)
+    branch = next(c for c in company.customers if c.head_office)
+    head = next(c for c in company.customers if c.number == branch.head_office)
+    invoice = next(i for i in company.open_items if i.customer == branch.number and i.amount > 0)
+    bank = tmp_path / "bank.csv"
+    bank.write_text("payment_id,value_date,amount,currency,payer_name,payer_account,customer,remittance\n"
+                    f"HQ1,2026-11-21,{invoice.amount},{invoice.currency},{head.name},{head.ibans[0]},,"
+                    f"INV {invoice.document.lstrip('0')}\n")
+    result = run_cash(store, load_settings(None), system="demo", payments=bank, out=tmp_path / "out")
+    assert result.result is not None
+    assert [(m.document, m.rule, str(m.confidence)) for m in result.result.matches] == [
+        (invoice.document, "reference", "0.99")]
+    assert result.result.payers["HQ1"].customer == head.number

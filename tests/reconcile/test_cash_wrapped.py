@@ -185,3 +185,14 @@ def test_joined_pieces_of_an_unknown_payer_still_need_an_open_item():
 )
 def test_joined_candidates(text: str, expected: list[str]):
     assert joined_candidates(text, min_length=6) == expected
+
+
+def test_camt054_notification_wraps_like_camt053(tmp_path: Path):
+    first = "Payment of invoices INV 9001"
+    text = (CAMT.format(iban=ACME_IBAN, first=first)
+            .replace("camt.053.001.08", "camt.054.001.08").replace("BkToCstmrStmt", "BkToCstmrDbtCdtNtfctn")
+            .replace("<Stmt>", "<Ntfctn>").replace("</Stmt>", "</Ntfctn>"))
+    path = tmp_path / "bank.xml"
+    path.write_text(text)
+    payments = read_payments(path)
+    assert _matched(payments) == [("C1", "0090017316", "reference"), ("C1", "0090017317", "reference")]
