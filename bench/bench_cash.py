@@ -5,8 +5,10 @@ baseline on the same seeded realistic data, with the ratio; (1b) the same data w
 the customers quote their PO or the last four digits instead of our number: the second half of
 the payments matched without and with the reference habits confirmed on the first half; (2)
 matching time and peak memory from 10k to 1M open items (payments = items / 10), beside the
-baseline's time, and (3) a whole ``run_cash`` from CSV files (bank file, open items, customers)
-at the largest size.
+baseline's time, (3) a whole ``run_cash`` from CSV files (bank file, open items, customers)
+at the largest size, and (1c) the groups of issue 14 laid over the base month (``cash_groups.py``):
+references wrapped by each bank format (files written and read back), advices with deductions,
+head-office payers and ambiguous combinations with the tie-break that resolved them.
 
 Run:  .venv/bin/python bench/bench_cash.py            (quality + 10k..1M scaling)
       .venv/bin/python bench/bench_cash.py --quality-only
@@ -19,7 +21,19 @@ import argparse
 import resource
 import tempfile
 import time
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
+
+from cash_groups import (  # bench/ is on the path when this script runs
+    Group,
+    advices_group,
+    ambiguous_group,
+    head_office_group,
+    unpaid_by_customer,
+    with_month1_paid,
+    wrapped_group,
+)
 
 from sapbridge.config import load_settings
 from sapbridge.reconcile.cash import run_cash
@@ -27,9 +41,10 @@ from sapbridge.reconcile.cash.baseline import greedy_baseline
 from sapbridge.reconcile.cash.config import CashConfig
 from sapbridge.reconcile.cash.inputs import OPEN_ITEM_COLUMNS
 from sapbridge.reconcile.cash.matcher import match_payments
-from sapbridge.reconcile.cash.model import OpenItem
-from sapbridge.reconcile.cash.reference_habits import learn_habits
+from sapbridge.reconcile.cash.model import CashResult, OpenItem
+from sapbridge.reconcile.cash.reference_habits import ORDER_FIELD, ReferenceHabit, learn_habits
 from sapbridge.reconcile.cash.synthetic import Scenario, generate, pairs_of, score, with_reference_habits
+from sapbridge.reconcile.cash.tiebreak import TIE_BREAKS
 from sapbridge.store import open_store
 from sapbridge.tabular import write_csv
 
@@ -95,6 +110,97 @@ def habits_quality(seed: int) -> None:
           f"| {with_habits.precision / base.precision:.2f}x |")
 
 
+Pairs = set[tuple[str, tuple[str, str, str, str]]]
+
+
+def _orders_learned(result: CashResult, truth: Pairs) -> list[ReferenceHabit]:
+    """Payment orders confirmed from a run, as ``cash-confirm`` learns them: a payment counts
+    when every item proposed for it is a true one (a person confirms it)."""
+    proposed: dict[str, set[tuple[str, str, str, str]]] = {}
+    for a in result.matches + result.suggestions:
+        proposed.setdefault(a.payment_id, set()).add(a.key)
+    counts: Counter[tuple[str, str]] = Counter()
+    for payment_id, (customer, orders) in result.orders.items():
+        if all((payment_id, key) in truth for key in proposed.get(payment_id, ())):
+            counts.update((customer, order) for order in orders)
+    return [ReferenceHabit(c, ORDER_FIELD, o, n) for (c, o), n in sorted(counts.items())]
+
+
+def _only(pairs: Pairs, ids: set[str]) -> Pairs:
+    return {pair for pair in pairs if pair[0] in ids}
+
+
+def groups_quality(seed: int) -> float:
+    """Each new group amid the base month, matched in one run; returns overall precision."""
+    base = generate(seed=seed, customers=1000, items_per_customer=12, payments=8000)
+    pool = unpaid_by_customer(base)
+    wrapped = wrapped_group(base, pool, seed)
+    advices = advices_group(base, pool, seed)
+    head = head_office_group(base, pool, seed)
+    month1, ambiguous = ambiguous_group(base, seed)
+    customers = base.customers + list(head.customers.values())
+    config = CashConfig()
+    month1_items = base.open_items + month1.items + ambiguous.items
+    run1 = match_payments(month1.payments, month1_items, customers, config, [])
+    orders = _orders_learned(run1, month1.truth)
+    groups: list[Group] = [*wrapped.values(), advices, head, with_month1_paid(ambiguous, month1)]
+    payments = base.payments + [p for g in groups for p in g.payments]
+    items = base.open_items + [i for g in groups for i in g.items]
+    result = match_payments(payments, items, customers, config, orders, advices.advices)
+    matched = pairs_of(result.matches)
+    unaware = [replace(c, pays_for=()) for c in customers]
+    without = pairs_of(match_payments(payments, items, unaware, config, [], ()).matches)
+    print(f"\nnew groups (seed {seed}), matched in one run with the base month: {len(payments)} payments, "
+          f"{len(items)} open items; {len(orders)} payment-order habits confirmed from "
+          f"{len(month1.payments)} month-1 payments")
+    print("(\"without\": the same run given no advices, no head-office relations, no payment orders)")
+    print("| group | payments | true pairs | recall | precision | recall without | precision without |")
+    print("|---|---|---|---|---|---|---|")
+    for group in groups:
+        ids = {p.payment_id for p in group.payments}
+        got, old = score(_only(matched, ids), group.truth), score(_only(without, ids), group.truth)
+        print(f"| {group.name} | {len(ids)} | {got.true_pairs} | {got.recall:.4f} | {got.precision:.4f} "
+              f"| {old.recall:.4f} | {old.precision:.4f} |")
+    everything = base.truth.union(*(g.truth for g in groups))
+    overall = score(matched, everything)
+    old = score(without, everything)
+    print(f"| all (base month + groups) | {len(payments)} | {overall.true_pairs} | {overall.recall:.4f} "
+          f"| {overall.precision:.4f} | {old.recall:.4f} | {old.precision:.4f} |")
+    linked = sum(1 for link in result.advices if link.payment_id)
+    print(f"advices: {linked} of {len(result.advices)} linked "
+          f"({len(advices.payments)} have their payment in the file)")
+    _tie_breaks(result, ambiguous, everything, {p.payment_id for p in base.payments})
+    return overall.precision
+
+
+def _resolved(rows: list[tuple[str, bool]]) -> bool:
+    return any(rule.endswith(TIE_BREAKS) for rule, _ in rows)
+
+
+def _tie_breaks(result: CashResult, ambiguous: Group, truth: Pairs, base_ids: set[str]) -> None:
+    """Per ambiguous case: how many a tie-break resolved (auto-applied, or one suggestion) and
+    how many of those were right."""
+    auto: dict[str, list[tuple[str, bool]]] = {}
+    suggested: dict[str, list[tuple[str, bool]]] = {}
+    for rows, target in ((result.matches, auto), (result.suggestions, suggested)):
+        for a in rows:
+            target.setdefault(a.payment_id, []).append((a.rule, (a.payment_id, a.key) in truth))
+    still = {e.payment_id for e in result.exceptions if e.category == "ambiguous"}
+    print("| ambiguous case | payments | auto by a tie-break | right | suggested by a tie-break | right "
+          "| still ambiguous |")
+    print("|---|---|---|---|---|---|---|")
+    for signal in sorted(set(ambiguous.kinds.values())):
+        ids = [pid for pid, kind in ambiguous.kinds.items() if kind == signal]
+        cells = []
+        for found in (auto, suggested):
+            resolved = [pid for pid in ids if _resolved(found.get(pid, []))]
+            cells += [len(resolved), sum(all(ok for _, ok in found[pid]) for pid in resolved)]
+        print(f"| {signal} | {len(ids)} | {' | '.join(map(str, cells))} | {sum(p in still for p in ids)} |")
+    tied = [pid for pid in base_ids if _resolved(auto.get(pid, []) + suggested.get(pid, []))]
+    print(f"base month: {len(tied)} payments resolved by a tie-break; {sum(p in still for p in base_ids)} "
+          "still ambiguous")
+
+
 def scaling(maximum: int) -> None:
     print("\nscaling (payments = open items / 10; match time excludes data generation)")
     print("| open items | payments | ours s | greedy s | ratio | auto-match rate | peak RSS MB |")
@@ -149,10 +255,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--max", type=int, default=1_000_000, help="largest open item count")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--quality-only", action="store_true", help="only the quality parts (1 and 1b)")
+    parser.add_argument("--quality-only", action="store_true", help="only the quality parts (1, 1b, 1c)")
     args = parser.parse_args()
     quality(args.seed)
     habits_quality(args.seed)
+    groups_quality(args.seed)
     if args.quality_only:
         return
     scaling(args.max)

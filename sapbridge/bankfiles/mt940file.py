@@ -35,6 +35,11 @@ __all__ = ["parse_mt940"]
 
 _LINE_61 = re.compile(r"^:61:", re.MULTILINE)
 _STATEMENT_START = re.compile(r"^:20:", re.MULTILINE)
+_SUBFIELDS_APART: dict[str, list[Any]] = {
+    "post_transaction_details": [mt940.processors.transaction_details_post_processor_with_space]}
+"""``?20``-``?29`` joined with a space, not glued: a subfield may end a word (``RE 90017316`` +
+``BESTELLUNG``) or split a number (``9001`` + ``7316``), which cash application joins back only
+where the joined form is an open item."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +89,8 @@ def _unreadable(path: Path, statement: _Statement, exc: Exception) -> InputError
 
 
 def _parse_statement(path: Path, statement: _Statement) -> Any:
-    transactions = mt940.models.Transactions(options=Options(applicant_iban=True, merge_keeps_values=True))
+    options = Options(applicant_iban=True, merge_keeps_values=True, unbounded_details=True)
+    transactions = mt940.models.Transactions(processors=_SUBFIELDS_APART, options=options)
     try:
         with _library_quiet():
             transactions.parse(statement.text)

@@ -1,4 +1,5 @@
-"""``sapbridge reconcile cash`` and ``cash-confirm``: cash application and learning from approvals."""
+"""``sapbridge reconcile cash``, ``cash-confirm`` and ``habits``: cash application, learning from
+approvals, and forgetting what was learned wrongly."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from sapbridge.cli.context import AppContext
 from sapbridge.cli.output import echo_json, print_table
 from sapbridge.errors import ReconciliationError
 from sapbridge.reconcile.cash import confirm_matches, load_config, run_cash
+from sapbridge.reconcile.cash.habit_admin import HABIT_COLUMNS, forget_habits, list_habits
 from sapbridge.store.schema import open_items as open_items_table
 
-__all__ = ["SUBCOMMANDS", "cash", "cash_confirm"]
+__all__ = ["SUBCOMMANDS", "cash", "cash_confirm", "habits"]
 
 
 def _app() -> AppContext:
@@ -47,9 +49,11 @@ def _require_synced_items(app: AppContext, system: str) -> None:
               help="Open items CSV/XLSX instead of the store.")
 @click.option("--customers", type=click.Path(dir_okay=False, path_type=Path),
               help="Customers CSV/XLSX (customer,name,account) instead of the store.")
+@click.option("--advices", type=click.Path(dir_okay=False, path_type=Path),
+              help="Remittance advices CSV/XLSX received apart from the payments (REMADV/820, e-mail).")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 def cash(payments: Path, fmt: str | None, out: Path, system: str | None, open_items: Path | None,
-         customers: Path | None, as_json: bool) -> None:
+         customers: Path | None, advices: Path | None, as_json: bool) -> None:
     """Match incoming payments to open items; write what to apply, suggest and look at.
 
     \b
@@ -57,13 +61,14 @@ def cash(payments: Path, fmt: str | None, out: Path, system: str | None, open_it
       sapbridge sync all --system demo
       sapbridge reconcile cash --payments fixtures/samples/bank-demo.camt053.xml --out out/cash
       sapbridge reconcile cash --payments bank.csv --open-items items.xlsx --out out/cash --json
+      sapbridge reconcile cash --payments bank.xml --advices advices.csv --out out/cash
     """
     app = _app()
     name = app.settings.system(system).name
     if open_items is None:
         _require_synced_items(app, name)
     result = run_cash(app.store, app.settings, system=name, payments=payments, out=out, fmt=fmt,
-                      open_items=open_items, customers=customers, actor=app.actor)
+                      open_items=open_items, customers=customers, advices=advices, actor=app.actor)
     if as_json:
         echo_json(result.summary)
         return
@@ -72,7 +77,10 @@ def cash(payments: Path, fmt: str | None, out: Path, system: str | None, open_it
         ["payments", s["payments"]], ["auto-matched", s["auto_matched_payments"]],
         ["auto-match rate", s["auto_match_rate"]], ["suggested", s["suggested_payments"]],
         ["exceptions", ", ".join(f"{k} {v}" for k, v in s["exceptions"].items()) or "none"],
-        ["needs review", result.needs_review], ["written to", str(out)],
+        ["needs review", result.needs_review],
+        *([["advices linked", f"{s['advices']['linked']} of {s['advices']['given']}"]]
+          if "advices" in s else []),
+        ["written to", str(out)],
     ])
 
 
@@ -100,4 +108,52 @@ def cash_confirm(matches: Path, system: str | None, as_json: bool) -> None:
     print_table(f"cash-confirm {name}", ["figure", "value"], [[k, v] for k, v in summary.items()])
 
 
-SUBCOMMANDS = [cash, cash_confirm]
+@click.group("habits")
+def habits() -> None:
+    """List or forget the habits cash-confirm learned (payer accounts and names, reference habits)."""
+
+
+@habits.command("list")
+@click.option("--system", help="System whose habits to list (default: demo).")
+@click.option("--customer", help="Only this customer's habits.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable rows.")
+def habits_list(system: str | None, customer: str | None, as_json: bool) -> None:
+    """Show learned habits with their confirmations and who confirmed them last.
+
+    \b
+    Example:
+      sapbridge reconcile habits list --customer 100001
+    """
+    app = _app()
+    name = app.settings.system(system).name
+    rows = list_habits(app.store, name, customer)
+    if as_json:
+        echo_json([dict(zip(HABIT_COLUMNS, h.row(), strict=True)) for h in rows])
+        return
+    print_table(f"habits {name}", list(HABIT_COLUMNS), [list(h.row()) for h in rows])
+
+
+@habits.command("forget")
+@click.option("--system", help="System the habit belongs to (default: demo).")
+@click.option("--customer", required=True, help="Customer whose habit to forget.")
+@click.option("--field", help="Reference habit: the field (reference, document, assignment, "
+                              "billing_document, payment_order).")
+@click.option("--pattern", help="Reference habit: the pattern (digits, last:4, affix:P|S, oldest_first ...).")
+@click.option("--payer-key", help="Payer habit: the account or name key as listed.")
+@click.option("--all", "everything", is_flag=True, help="Every habit of the customer.")
+def habits_forget(system: str | None, customer: str, field: str | None, pattern: str | None,
+                  payer_key: str | None, everything: bool) -> None:
+    """Forget a habit learned from a wrong confirmation (recorded in the audit log).
+
+    \b
+    Example:
+      sapbridge reconcile habits forget --customer 100001 --field document --pattern last:4
+    """
+    app = _app()
+    name = app.settings.system(system).name
+    gone = forget_habits(app.store, system=name, customer=customer, actor=app.actor, field=field,
+                         pattern=pattern, payer_key=payer_key, everything=everything)
+    print_table(f"forgotten {name}", list(HABIT_COLUMNS), [list(h.row()) for h in gone])
+
+
+SUBCOMMANDS = [cash, cash_confirm, habits]

@@ -43,6 +43,8 @@ class Customer:
     terms: str
     ibans: tuple[str, ...]
     posting_blocked: bool = False
+    head_office: str = ""
+    alternative_payer: str = ""
 
 
 @dataclass(frozen=True)
@@ -281,12 +283,31 @@ def _later(company: DemoCompany, rng: random.Random) -> DemoCompany:
                        segments=segments, orders=orders, disputes=disputes)
 
 
+_BRANCHES = 4
+"""The last customers are branches paid by a head office (and one more by an alternative payer)."""
+
+
+def _with_payers(people: list[Customer]) -> list[Customer]:
+    """Branches (the last :data:`_BRANCHES` customers) paid by the first other customer of their
+    home company code, and one customer with an alternative payer; no random draws, so the rest
+    of the demo company stays as it was."""
+    result = list(people)
+    for at in range(len(people) - _BRANCHES, len(people)):
+        branch = people[at]
+        head = next(c for c in people if c.company_codes[0] == branch.company_codes[0] and c is not branch)
+        result[at] = replace(branch, head_office=head.number)
+    payer = next(c for c in people[1:] if c.company_codes[0] == people[0].company_codes[0])
+    result[0] = replace(people[0], alternative_payer=payer.number)
+    return result
+
+
 def generate(stage: int = 1, *, seed: int = 20261120, customers: int = 120,
              items_per_customer: int = 24, orders: int = 360, disputes: int = 160) -> DemoCompany:
     """The demo company at ``stage`` 1 (the demo recording) or 2 (one week later)."""
     rng = random.Random(seed)
     people = _customers(rng, customers)
     items = _open_items(rng, people, items_per_customer)
+    people = _with_payers(people)
     company = DemoCompany(as_of=AS_OF, customers=people, open_items=items,
                           segments=_segments(rng, people), orders=_orders(rng, people, orders),
                           disputes=_disputes(rng, items, disputes))

@@ -84,7 +84,8 @@ SERVICES: dict[str, dict[str, dict[str, Any]]] = {
         "A_CustomerCompany": {
             "keys": ["Customer", "CompanyCode"],
             "props": {"Customer": S, "CompanyCode": S, "PaymentTerms": S, "APARToleranceGroup": S,
-                      "AccountingClerk": S, "PaymentBlockingReason": S},
+                      "AccountingClerk": S, "PaymentBlockingReason": S, "CustomerHeadOffice": S,
+                      "AlternativePayerAccount": S},
         },
         "A_BusinessPartnerBank": {
             "keys": ["BusinessPartner", "BankIdentification"],
@@ -173,7 +174,9 @@ def odata_entities(company: DemoCompany) -> dict[tuple[str, str], list[dict[str,
         ],
         ("API_BUSINESS_PARTNER", "A_CustomerCompany"): [
             {"Customer": _strip_zeros(c.number), "CompanyCode": code, "PaymentTerms": c.terms,
-             "APARToleranceGroup": "", "AccountingClerk": "01", "PaymentBlockingReason": ""}
+             "APARToleranceGroup": "", "AccountingClerk": "01", "PaymentBlockingReason": "",
+             "CustomerHeadOffice": _strip_zeros(c.head_office) if c.head_office else "",
+             "AlternativePayerAccount": _strip_zeros(c.alternative_payer) if c.alternative_payer else ""}
             for c in company.customers for code in c.company_codes
         ],
         ("API_BUSINESS_PARTNER", "A_BusinessPartnerBank"): [
@@ -236,7 +239,8 @@ def rfc_tables(company: DemoCompany) -> dict[str, list[dict[str, str]]]:
         "KNA1": [{"KUNNR": c.number, "NAME1": c.name, "LAND1": c.country,
                   "SPERR": "X" if c.posting_blocked else "", "AUFSD": ""} for c in company.customers],
         "KNB1": [{"KUNNR": c.number, "BUKRS": code, "ZTERM": c.terms, "TOGRU": "", "BUSAB": "01",
-                  "ZAHLS": ""} for c in company.customers for code in c.company_codes],
+                  "ZAHLS": "", "KNRZE": c.head_office, "KNRZB": c.alternative_payer}
+                 for c in company.customers for code in c.company_codes],
         "KNBK": [{"KUNNR": c.number, "BVTYP": f"{i + 1:04d}", "BANKS": iban[:2], "BANKL": iban[4:12],
                   "BANKN": iban[-10:], "KOINH": c.name} for c in company.customers
                  for i, iban in enumerate(c.ibans)],

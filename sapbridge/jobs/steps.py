@@ -266,7 +266,7 @@ def _summary_outcome(result: Any) -> StepOutcome:
 def run_cash_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
     """Cash application of a bank file against the store's open items."""
     payments = ctx.input_path(options["payments"], "payments")
-    optional = {key: ctx.input_path(options[key], key) for key in ("open_items", "customers")
+    optional = {key: ctx.input_path(options[key], key) for key in ("open_items", "customers", "advices")
                 if key in options}
     from sapbridge.reconcile.cash import run_cash  # imported per step: every CLI call loads this module
 
@@ -326,6 +326,7 @@ register_step("reconcile_cash", run_cash_step, options={
     "format": Option(text),
     "open_items": Option(path_value),
     "customers": Option(path_value),
+    "advices": Option(path_value),
 })
 register_step("reconcile_recoveries", run_recoveries_step, options={
     "claims": Option(path_value, required=True),

@@ -2,13 +2,19 @@
 
 ``INV-0090012345``, ``RI 90012345``, ``9OO12345`` (OCR) and ``90012345`` all name the same
 invoice; :func:`normalise_reference` maps each to ``90012345`` so references compare equal.
+
+Banks wrap remittance text (camt ``Ustrd`` at 140 characters, MT940 ``:86:`` lines and ``?20``-``?29``
+subfields, BAI2 ``88`` continuation records) and customers group digits (``9001 7316``), so one
+number can reach us in pieces; :func:`joined_candidates` offers the pieces joined back together,
+to be believed only where the joined form is an open item.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["OCR_TO_DIGIT", "PREFIXES", "extract_candidates", "normalise_reference", "strip_amounts"]
+__all__ = ["OCR_TO_DIGIT", "PREFIXES", "extract_candidates", "joined_candidates", "normalise_reference",
+           "strip_amounts"]
 
 PREFIXES = ("INVOICE", "INV", "RECHNUNG", "RE", "RI", "CM", "DOC", "REF", "NR", "NO")
 """Words stripped from the front of a reference (longest first when matching)."""
@@ -94,3 +100,38 @@ def extract_candidates(text: str | None, *, min_length: int = 4, skip_amounts: b
             if len(value) >= min_length and any(ch.isdigit() for ch in value):
                 seen.setdefault(value, None)
     return list(seen)
+
+
+MAX_PIECES = 4
+"""At most this many adjacent pieces are joined (``90 01 73 16`` is four)."""
+
+_PIECE_SPLIT = re.compile(r"[\s,;|]+")
+_PIECE = re.compile(r"^[\w\-/.#:]*\d[\w\-/.#:]*$")
+
+
+def joined_candidates(text: str | None, *, min_length: int = 4) -> list[str]:
+    """Normalised references made of 2 to :data:`MAX_PIECES` adjacent pieces of ``text``.
+
+    A piece is a word with a digit; pieces are separated by spaces, line breaks, commas (BAI2
+    joins continuation records with one) or semicolons, and a word without a digit (``of``)
+    ends a run, so ``1 of 2`` joins nothing. Money amounts are dropped first. Only forms that no
+    single piece already gives are returned: the caller must look them up and believe a hit only
+    where it is an open item of the payer (a joined form is a guess until then).
+    """
+    if not text:
+        return []
+    pieces = _PIECE_SPLIT.split(strip_amounts(text))
+    single = {normalise_reference(p) for p in pieces}
+    found: dict[str, None] = {}
+    for start, first in enumerate(pieces):
+        if not _PIECE.match(first):
+            continue
+        joined = first
+        for piece in pieces[start + 1:start + MAX_PIECES]:
+            if not _PIECE.match(piece):
+                break
+            joined += piece
+            value = normalise_reference(joined)
+            if len(value) >= min_length and value not in single and any(ch.isdigit() for ch in value):
+                found.setdefault(value, None)
+    return list(found)

@@ -186,7 +186,11 @@ customer_companies = Table(
     Column("status", String(8), nullable=False),
     Column("cleared_at", UtcDateTime),
     *_tracking(),
+    Column("head_office", String(10)),
+    Column("alternative_payer", String(10)),
 )
+"""``head_office`` and ``alternative_payer`` (who pays this account's items) came with cash
+version 3, which adds them to stores created before."""
 
 customer_bank_accounts = Table(
     "customer_bank_accounts",

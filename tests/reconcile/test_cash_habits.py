@@ -108,14 +108,19 @@ def test_truncated_invoice_number_habit(store, tmp_path):
     items = [_line(ACME, "0090001234", "", 1, reference="R-77"), _line(ACME, "0090005678", "", 2, reference="R-78"),
              _line(ACME, "0090009999", "", 3, reference="R-79")]
     first = _run(store, tmp_path, "first", items, [_pay("P1", ACME_ACCOUNT, "Inv 1234")])
-    assert _rows(first / "matches.csv") == []
-    assert _rows(first / "suggestions.csv") == [("P1", "0090001234", "100.00", "EUR", "exact_amount", "0.50")]
-    confirm_matches(store, system="demo", matches=first / "suggestions.csv", actor="lead")
-    assert _habits(store) == [(ACME, "document", "last:4", 1)]
+    # Three equal amounts: the trailing digits single one out (a tie-break), and confirming
+    # that match teaches the habit, so the next time the habit rule finds it first.
+    assert _rows(first / "matches.csv") == [("P1", "0090001234", "100.00", "EUR", "exact_amount_partial_digits",
+                                             "0.93")]
+    confirm_matches(store, system="demo", matches=first / "matches.csv", actor="lead")
+    # The item was also Acme's oldest of three: one confirmation of that payment order too.
+    assert sorted(_habits(store)) == [(ACME, "document", "last:4", 1), (ACME, "payment_order", "due_first", 1),
+                                      (ACME, "payment_order", "oldest_first", 1)]
 
     second = _run(store, tmp_path, "second", items[1:] + BOLT_POS,
-                  [_pay("P2", ACME_ACCOUNT, "Inv 9999"), _pay("P3", BOLT_ACCOUNT, "Inv 0022")])
+                  [_pay("P2", ACME_ACCOUNT, "Inv 9999"), _pay("P3", BOLT_ACCOUNT, "Inv 9999")])
     assert _rows(second / "matches.csv") == [("P2", "0090009999", "100.00", "EUR", "reference_habit", "0.92")]
+    # Acme's habit and item are not used for Bolt, whose equal amounts stay a suggestion.
     assert _rows(second / "suggestions.csv") == [("P3", "0090000022", "100.00", "EUR", "exact_amount", "0.50")]
 
 

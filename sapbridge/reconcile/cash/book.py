@@ -22,9 +22,14 @@ from sapbridge.reconcile.cash.model import (
     PayerInfo,
     Payment,
 )
-from sapbridge.reconcile.cash.reference_habits import ReferenceHabit
+from sapbridge.reconcile.cash.reference_habits import ORDER_FIELD, ReferenceHabit
+from sapbridge.reconcile.cash.tiebreak import ORDERS, first_in_order
 
-__all__ = ["Book", "PaymentState"]
+__all__ = ["ORDER_MIN_CONFIRMATIONS", "Book", "PaymentState"]
+
+ORDER_MIN_CONFIRMATIONS = 2
+"""A payment order decides a tie only after this many confirmed payments followed it (one
+payment of the two oldest of three items follows it by chance too often)."""
 
 
 @dataclass
@@ -43,13 +48,43 @@ class Book:
     """Collects the run's outcome and keeps :attr:`ItemIndex.remaining` current."""
 
     def __init__(self, index: ItemIndex, config: CashConfig,
-                 reference_habits: Iterable[ReferenceHabit] = ()) -> None:
+                 reference_habits: Iterable[ReferenceHabit] = (),
+                 pays_for: dict[str, tuple[str, ...]] | None = None) -> None:
         self.index = index
         self.config = config
         self.result = CashResult()
+        self.pays_for = pays_for or {}
         self.reference_habits: dict[str, list[ReferenceHabit]] = {}
+        self.orders: dict[str, list[str]] = {}
         for habit in sorted(reference_habits, key=lambda h: -h.confirmations):
-            self.reference_habits.setdefault(habit.customer, []).append(habit)
+            if habit.field == ORDER_FIELD:
+                if habit.confirmations >= ORDER_MIN_CONFIRMATIONS:
+                    self.orders.setdefault(habit.customer, []).append(habit.pattern)
+            else:
+                self.reference_habits.setdefault(habit.customer, []).append(habit)
+
+    def paid_by(self, customer: str) -> list[str]:
+        """The customer and the accounts it pays for (as head office or alternative payer)."""
+        return [customer, *(c for c in self.pays_for.get(customer, ()) if c != customer)]
+
+    def payer_items(self, currency: str, customer: str) -> list[int]:
+        """Open items in ``currency`` of the customer and of the accounts it pays for, oldest due first."""
+        customers = self.paid_by(customer)
+        if len(customers) == 1:
+            return self.index.customer_items(currency, customer)
+        positions = [p for c in customers for p in self.index.customer_items(currency, c)]
+        return sorted(positions, key=self.index.due_order)
+
+    def note_order(self, state: PaymentState, chosen: list[int]) -> None:
+        """Remember which payment orders (:data:`tiebreak.ORDERS`) the items chosen by amount
+        follow among the payer's open items, for ``cash-confirm`` to learn from."""
+        if state.payer is None:
+            return
+        pool = [p for p in self.payer_items(state.payment.currency, state.payer.customer)
+                if self.index.untouched(p) or p in chosen]
+        followed = tuple(o for o in ORDERS if first_in_order(self.index.items, chosen, pool, o))
+        if followed:
+            self.result.orders[state.payment.payment_id] = (state.payer.customer, followed)
 
     def tolerance(self, state: PaymentState, amount_minor: int | None = None) -> int:
         """Accepted difference in minor units for this payment."""

@@ -10,6 +10,7 @@ Example::
     name_threshold = 90            # rapidfuzz WRatio for payer-name identification
     reference_min_length = 6       # shorter normalised tokens are ignored
     allow_partial = true           # apply a short payment to a referenced invoice
+    advice_window_days = 10        # an advice and a payment linked by amount and payer: days apart
 
     [cash.tolerance]               # like an SAP tolerance group: the smaller limit wins
     percent = "0.5"                # of the payment amount
@@ -36,7 +37,7 @@ RULES = ("many_to_one", "reference", "reference_habit", "exact_amount", "combina
 """Every rule the matcher knows, in the default order."""
 
 _KEYS = {"rules", "auto_threshold", "max_combination_items", "max_combination_candidates",
-         "name_threshold", "reference_min_length", "allow_partial", "tolerance"}
+         "name_threshold", "reference_min_length", "allow_partial", "tolerance", "advice_window_days"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class CashConfig:
     reference_min_length: int = 6
     allow_partial: bool = True
     tolerance: Tolerance = field(default_factory=Tolerance)
+    advice_window_days: int = 10
 
 
 def _money(value: Any, where: str) -> Decimal:
@@ -125,4 +127,5 @@ def load_config(raw: dict[str, Any]) -> CashConfig:
         reference_min_length=_int(raw, "reference_min_length", 6, 3, 20),
         allow_partial=allow_partial,
         tolerance=_tolerance(raw.get("tolerance", {})),
+        advice_window_days=_int(raw, "advice_window_days", 10, 0, 90),
     )

@@ -6,7 +6,6 @@ fast; :attr:`ItemIndex.remaining` is what is still open while payments are being
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,11 +18,13 @@ from sapbridge.reconcile.references import (
     OCR_TO_DIGIT,
     PREFIXES,
     extract_candidates,
+    joined_candidates,
     normalise_reference,
     strip_amounts,
 )
 
-__all__ = ["ItemIndex", "from_minor", "index_key", "minor_units", "remittance_candidates"]
+__all__ = ["ItemIndex", "from_minor", "index_key", "minor_units", "plain_candidates", "remittance_candidates",
+           "wrapped_candidates"]
 
 _FAR = date.max
 
@@ -48,20 +49,24 @@ def index_key(value: str | None) -> str:
     return (translated.lstrip("0") or "0") if translated.isdigit() else translated
 
 
-_DIGIT_GAP = re.compile(r"(?<=\d) (?=\d)")
+def plain_candidates(text: str, min_length: int) -> list[str]:
+    """References written whole in a remittance text (money amounts dropped first)."""
+    return extract_candidates(strip_amounts(text), min_length=min_length) if text else []
+
+
+def wrapped_candidates(text: str, min_length: int, plain: list[str] | None = None) -> list[str]:
+    """References the bank or the customer broke into pieces (``9001 7316``, a wrapped line),
+    joined back; those already among ``plain`` are left out."""
+    if not text:
+        return []
+    known = set(plain_candidates(text, min_length) if plain is None else plain)
+    return [c for c in joined_candidates(text, min_length=min_length) if c not in known]
 
 
 def remittance_candidates(text: str, min_length: int) -> list[str]:
-    """References in a remittance text, also with digit groups split by single spaces joined
-    (``9000 2063``): the keys the reference rule looks up."""
-    if not text:
-        return []
-    text = strip_amounts(text)
-    found = extract_candidates(text, min_length=min_length)
-    if _DIGIT_GAP.search(text):
-        joined = _DIGIT_GAP.sub("", text)
-        found += [c for c in extract_candidates(joined, min_length=min_length) if c not in found]
-    return found
+    """Every key a remittance text may name an item by: whole references, then joined pieces."""
+    plain = plain_candidates(text, min_length)
+    return plain + wrapped_candidates(text, min_length, plain)
 
 
 def minor_units(amount: Decimal, currency: str) -> int:

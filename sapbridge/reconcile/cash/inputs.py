@@ -18,7 +18,7 @@ from sapbridge.reconcile.cash.model import CustomerRecord, Habit, OpenItem
 from sapbridge.reconcile.cash.reference_habits import ReferenceHabit
 from sapbridge.reconcile.cash.tables import cash_habits, cash_reference_habits
 from sapbridge.store import Store
-from sapbridge.store.schema import customer_bank_accounts, customers, open_items
+from sapbridge.store.schema import customer_bank_accounts, customer_companies, customers, open_items
 from sapbridge.tabular import Column, read_table, text_encoding
 
 __all__ = ["OPEN_ITEM_COLUMNS", "load_customers", "load_habits", "load_open_items", "load_reference_habits"]
@@ -33,6 +33,9 @@ OPEN_ITEM_COLUMNS = (
 
 CUSTOMER_COLUMNS = (Column("customer"), Column("name", required=False), Column("account", required=False))
 """Columns of a ``--customers`` file: one row per bank account."""
+
+PAYER_COLUMNS = (Column("head_office", required=False), Column("alternative_payer", required=False))
+"""Optional columns of a ``--customers`` file: who pays the customer's items (may be absent)."""
 
 
 def _require_header(path: Path, columns: tuple[Column, ...]) -> None:
@@ -119,28 +122,60 @@ def load_open_items(store: Store | None, system: str, path: Path | None) -> list
                          r.billing_document or "") for r in conn.execute(query)]
 
 
-def load_customers(store: Store | None, system: str, path: Path | None) -> list[CustomerRecord]:
-    """Customers with names and bank accounts, from ``path`` if given, else the store."""
+def _customer_number(value: str | None) -> str:
+    text = (value or "").strip()
+    return text.zfill(10) if text.isdigit() and len(text) <= 10 else text.upper()
+
+
+def _read_customers_file(path: Path) -> tuple[dict[str, str], dict[str, list[str]], set[tuple[str, str]]]:
     names: dict[str, str] = {}
     accounts: dict[str, list[str]] = defaultdict(list)
+    paid_by: set[tuple[str, str]] = set()
+    _require_header(path, CUSTOMER_COLUMNS)
+    for row in read_table(path, CUSTOMER_COLUMNS + PAYER_COLUMNS):
+        customer = row["customer"]
+        names.setdefault(customer, row["name"] or "")
+        if row["account"]:
+            accounts[customer].append(normalise_account(row["account"]))
+        paid_by |= {(_customer_number(row[c.name]), customer) for c in PAYER_COLUMNS if row.get(c.name)}
+    return names, accounts, paid_by
+
+
+def _read_customers_store(store: Store, system: str) -> tuple[dict[str, str], dict[str, list[str]],
+                                                              set[tuple[str, str]]]:
+    names: dict[str, str] = {}
+    accounts: dict[str, list[str]] = defaultdict(list)
+    paid_by: set[tuple[str, str]] = set()
+    with store.engine.connect() as conn:
+        for r in conn.execute(select(customers.c.customer, customers.c.name)
+                              .where(customers.c.system == system, customers.c.status == "open")):
+            names[r.customer] = r.name or ""
+        b = customer_bank_accounts.c
+        for bank in conn.execute(select(b.customer, b.iban, b.bank_account)
+                                 .where(b.system == system, b.status == "open")):
+            accounts[bank.customer] += [normalise_account(a) for a in (bank.iban, bank.bank_account) if a]
+        k = customer_companies.c
+        for company in conn.execute(select(k.customer, k.head_office, k.alternative_payer)
+                                    .where(k.system == system, k.status == "open")):
+            payers = (company.head_office, company.alternative_payer)
+            paid_by |= {(payer, company.customer) for payer in payers if payer and payer != company.customer}
+    return names, accounts, paid_by
+
+
+def load_customers(store: Store | None, system: str, path: Path | None) -> list[CustomerRecord]:
+    """Customers with names, bank accounts and the accounts each pays for (as head office or
+    alternative payer), from ``path`` if given, else the store."""
     if path is not None:
-        _require_header(path, CUSTOMER_COLUMNS)
-        for row in read_table(path, CUSTOMER_COLUMNS):
-            names.setdefault(row["customer"], row["name"] or "")
-            if row["account"]:
-                accounts[row["customer"]].append(normalise_account(row["account"]))
+        names, accounts, paid_by = _read_customers_file(path)
     else:
         assert store is not None
-        with store.engine.connect() as conn:
-            for r in conn.execute(select(customers.c.customer, customers.c.name)
-                                  .where(customers.c.system == system, customers.c.status == "open")):
-                names[r.customer] = r.name or ""
-            b = customer_bank_accounts.c
-            for bank in conn.execute(select(b.customer, b.iban, b.bank_account)
-                                     .where(b.system == system, b.status == "open")):
-                accounts[bank.customer] += [normalise_account(a) for a in (bank.iban, bank.bank_account) if a]
-    return [CustomerRecord(c, names.get(c, ""), tuple(accounts.get(c, ())))
-            for c in sorted(set(names) | set(accounts))]
+        names, accounts, paid_by = _read_customers_store(store, system)
+    pays_for: dict[str, list[str]] = defaultdict(list)
+    for payer, customer in sorted(paid_by):
+        if payer != customer:
+            pays_for[payer].append(customer)
+    return [CustomerRecord(c, names.get(c, ""), tuple(accounts.get(c, ())), tuple(pays_for.get(c, ())))
+            for c in sorted(set(names) | set(accounts) | set(pays_for))]
 
 
 def load_habits(store: Store | None, system: str) -> list[Habit]:

@@ -10,15 +10,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sapbridge.errors import InputError
 from sapbridge.reconcile.cash.config import CashConfig
 from sapbridge.reconcile.cash.model import OpenItem
-from sapbridge.reconcile.cash.reference_habits import explain
+from sapbridge.reconcile.cash.reference_habits import ORDER_FIELD, explain
 from sapbridge.reconcile.cash.tables import (
     cash_habits,
+    cash_proposal_orders,
     cash_proposal_texts,
     cash_proposals,
     cash_reference_habits,
@@ -71,6 +72,21 @@ def _proposal_text(conn: object, run_id: str, row: dict[str, str]) -> tuple[str,
     return found.remittance, item
 
 
+def _orders(conn: object, run_id: str, payment_id: str, confirmed: int) -> list[tuple[str, str]]:
+    """(payer, order) pairs a confirmed payment teaches: the payment orders its proposal followed,
+    when every item proposed for it was confirmed (a partly confirmed set shows no order)."""
+    o, p = cash_proposal_orders.c, cash_proposals.c
+    found = conn.execute(select(o.customer, o.orders).where(  # type: ignore[attr-defined]
+        o.run_id == run_id, o.payment_id == payment_id)).first()
+    if found is None:
+        return []
+    proposed = conn.execute(select(func.count()).select_from(cash_proposals).where(  # type: ignore[attr-defined]
+        p.run_id == run_id, p.payment_id == payment_id)).scalar_one()
+    if proposed != confirmed:
+        return []
+    return [(found.customer, order) for order in found.orders.split(",") if order]
+
+
 def _learn_reference(conn: object, store: Store, system: str, customer: str, habit: tuple[str, str],
                      actor: str) -> None:
     now = datetime.now(UTC)
@@ -105,11 +121,14 @@ def confirm_matches(store: Store, *, system: str, matches: Path, actor: str,
     earlier run. ``min_length``: the ``[cash] reference_min_length`` the reference rule uses (a
     match that rule can read teaches no reference habit).
 
-    A payer habit counts once per file; a reference habit once per confirmed payment.
+    A payer habit counts once per file; a reference habit once per confirmed payment. A payment
+    matched by amount whose items were the payer's oldest (or earliest due) open ones teaches that
+    payment order (a ``payment_order`` reference habit), if all its proposed items are confirmed.
     """
     rows = read_table(matches, _COLUMNS)
     learned: set[tuple[str, str, str]] = set()
     references: set[tuple[str, str, str, str]] = set()
+    confirmed: dict[tuple[str, str], int] = {}
     found = 0
     with store.engine.begin() as conn:
         for number, row in enumerate(rows, start=2):
@@ -119,6 +138,7 @@ def confirm_matches(store: Store, *, system: str, matches: Path, actor: str,
                                  f"by any cash run of system {system}", path=str(matches), row=number)
             found += 1
             customer, account, name, run_id = proposal
+            confirmed[(run_id, row["payment_id"])] = confirmed.get((run_id, row["payment_id"]), 0) + 1
             for kind, key in (("account", account), ("name", name)):
                 if key and customer and (kind, key, customer) not in learned:
                     _learn(conn, store, system, kind, key, customer, actor)
@@ -128,4 +148,9 @@ def confirm_matches(store: Store, *, system: str, matches: Path, actor: str,
             if text and habit and (row["payment_id"], text[1].customer, *habit) not in references:
                 _learn_reference(conn, store, system, text[1].customer, habit, actor)
                 references.add((row["payment_id"], text[1].customer, *habit))
+        for (run_id, payment_id), count in confirmed.items():
+            for customer, order in _orders(conn, run_id, payment_id, count):
+                if (payment_id, customer, ORDER_FIELD, order) not in references:
+                    _learn_reference(conn, store, system, customer, (ORDER_FIELD, order), actor)
+                    references.add((payment_id, customer, ORDER_FIELD, order))
     return ConfirmResult(len(rows), found, len(learned), len({r[1:] for r in references}))

@@ -12,9 +12,11 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from sapbridge.reconcile.bulk import no_cyclic_gc
+from sapbridge.reconcile.cash.advice_rule import apply_advices, link_advices
+from sapbridge.reconcile.cash.advices import Advice
 from sapbridge.reconcile.cash.book import Book, PaymentState, payment_minor
 from sapbridge.reconcile.cash.config import CashConfig
-from sapbridge.reconcile.cash.index import ItemIndex, remittance_candidates
+from sapbridge.reconcile.cash.index import ItemIndex, index_key, plain_candidates, wrapped_candidates
 from sapbridge.reconcile.cash.model import CashResult, CustomerRecord, Habit, OpenItem, Payment
 from sapbridge.reconcile.cash.payer import PayerDirectory
 from sapbridge.reconcile.cash.reference_habits import ReferenceHabit
@@ -32,10 +34,24 @@ def _references(payment: Payment, candidates: list[str], index: ItemIndex) -> li
     return positions
 
 
-def _states(ordered: list[Payment], candidates: list[list[str]], index: ItemIndex,
-            directory: PayerDirectory) -> list[PaymentState]:
-    return [PaymentState(p, payment_minor(p), directory.identify(p), _references(p, found, index))
-            for p, found in zip(ordered, candidates, strict=True)]
+def _state(payment: Payment, plain: list[str], wrapped: list[str], index: ItemIndex,
+           directory: PayerDirectory, pays_for: dict[str, tuple[str, ...]]) -> PaymentState:
+    """A payment with its payer and the items its remittance names.
+
+    A reference joined from pieces counts only where it is an open item of the identified payer
+    (or of an account it pays for): joining ``2026 11 20`` may hit some other customer's item.
+    """
+    payer = directory.identify(payment)
+    refs = _references(payment, plain, index)
+    joined = [p for p in _references(payment, wrapped, index) if p not in refs]
+    if payer is not None and joined:
+        allowed = {payer.customer, *pays_for.get(payer.customer, ())}
+        joined = [p for p in joined if index.items[p].customer in allowed]
+    return PaymentState(payment, payment_minor(payment), payer, refs + joined)
+
+
+def _pays_for(customers: list[CustomerRecord]) -> dict[str, tuple[str, ...]]:
+    return {r.customer: r.pays_for for r in customers if r.pays_for}
 
 
 def _leftovers(book: Book, states: list[PaymentState]) -> None:
@@ -53,24 +69,34 @@ def _leftovers(book: Book, states: list[PaymentState]) -> None:
 
 def match_payments(payments: Sequence[Payment], open_items: Sequence[OpenItem],
                    customers: Iterable[CustomerRecord], config: CashConfig,
-                   habits: Iterable[Habit | ReferenceHabit]) -> CashResult:
+                   habits: Iterable[Habit | ReferenceHabit], advices: Sequence[Advice] = ()) -> CashResult:
     """Apply ``payments`` to ``open_items`` by the rules of ``config``; nothing is written anywhere.
 
     ``habits``: confirmed payer habits (:class:`Habit`) and reference habits
-    (:class:`ReferenceHabit`), in any mix.
+    (:class:`ReferenceHabit`), in any mix. ``advices``: remittance advices received apart from
+    the payments; a payment linked to one is applied by its lines before any rule runs.
     """
     habit_list = list(habits)
     payer_habits = [h for h in habit_list if isinstance(h, Habit)]
     reference_habits = [h for h in habit_list if isinstance(h, ReferenceHabit)]
+    records = list(customers)
+    pays_for = _pays_for(records)
     with no_cyclic_gc():
         ordered = sorted(payments, key=lambda p: (p.value_date or date.min, p.payment_id))
-        candidates = [remittance_candidates(p.remittance, config.reference_min_length) for p in ordered]
-        wanted = {c for found in candidates for c in found}
+        plain = [plain_candidates(p.remittance, config.reference_min_length) for p in ordered]
+        wrapped = [wrapped_candidates(p.remittance, config.reference_min_length, found)
+                   for p, found in zip(ordered, plain, strict=True)]
+        wanted = {c for found in plain + wrapped for c in found}
+        wanted |= {index_key(line.invoice.upper()) for advice in advices for line in advice.lines}
         index = ItemIndex.build(open_items, config.reference_min_length, wanted=wanted)
         known = {customer for _, customer in index.by_customer}
-        directory = PayerDirectory(customers, payer_habits, known, config.name_threshold)
-        book = Book(index, config, reference_habits)
-        states = _states(ordered, candidates, index, directory)
+        directory = PayerDirectory(records, payer_habits, known, config.name_threshold)
+        book = Book(index, config, reference_habits, pays_for)
+        states = [_state(p, found, joined, index, directory, pays_for)
+                  for p, found, joined in zip(ordered, plain, wrapped, strict=True)]
+        if advices:
+            linked, book.result.advices = link_advices(book, advices, states, config.advice_window_days)
+            apply_advices(book, linked, states)
         for rule in config.rules:
             RULE_FUNCTIONS[rule](book, [s for s in states if not s.done])
         _leftovers(book, states)

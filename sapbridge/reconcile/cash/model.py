@@ -10,8 +10,10 @@ from typing import Any, Literal, NamedTuple
 from sapbridge.bankfiles.payment import Payment
 
 __all__ = [
+    "ADVICE_COLUMNS_OUT",
     "APPLICATION_COLUMNS",
     "EXCEPTION_COLUMNS",
+    "AdviceLink",
     "Application",
     "CashException",
     "CashResult",
@@ -65,11 +67,16 @@ class OpenItem(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class CustomerRecord:
-    """A customer with its name and bank accounts (IBANs or account numbers, normalised)."""
+    """A customer with its name and bank accounts (IBANs or account numbers, normalised).
+
+    ``pays_for``: the customers whose items this one pays as their head office
+    (``CustomerHeadOffice``) or alternative payer (``AlternativePayerAccount``).
+    """
 
     customer: str
     name: str
     accounts: tuple[str, ...] = ()
+    pays_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +139,24 @@ class PayerInfo:
     strength: Decimal
 
 
+ADVICE_COLUMNS_OUT = ("advice_id", "payment_id", "linked_by", "detail")
+"""Columns of advices.csv: each advice, the payment it was linked to (if any) and how."""
+
+
+@dataclass(frozen=True, slots=True)
+class AdviceLink:
+    """An advice and the payment it was linked to (``payment_id`` empty when none)."""
+
+    advice_id: str
+    payment_id: str
+    linked_by: str
+    detail: str
+
+    def row(self) -> tuple[str, str, str, str]:
+        """Values in :data:`ADVICE_COLUMNS_OUT` order."""
+        return (self.advice_id, self.payment_id, self.linked_by, self.detail)
+
+
 @dataclass
 class CashResult:
     """The matcher's answer: auto-applied matches, suggestions, exceptions, and the payers found."""
@@ -141,3 +166,7 @@ class CashResult:
     exceptions: list[CashException] = field(default_factory=list)
     payers: dict[str, PayerInfo] = field(default_factory=dict)
     tolerance_differences: dict[str, Decimal] = field(default_factory=dict)
+    orders: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    """payment_id -> (payer, payment orders its items chosen by amount follow), for learning."""
+    advices: list[AdviceLink] = field(default_factory=list)
+    """How each remittance advice was linked, when advices were given."""

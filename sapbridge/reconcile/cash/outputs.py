@@ -1,4 +1,5 @@
-"""Writing a run's files: matches.csv, suggestions.csv, exceptions.csv and cash.xlsx, all or nothing.
+"""Writing a run's files: matches.csv, suggestions.csv, exceptions.csv and cash.xlsx (and
+advices.csv when advices were given), all or nothing.
 
 Everything is written into a temporary folder beside ``--out`` and renamed into place at the
 end, so a failed run leaves no folder that looks complete.
@@ -14,11 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from sapbridge.permissions import apply_umask
-from sapbridge.reconcile.cash.model import APPLICATION_COLUMNS, EXCEPTION_COLUMNS, CashResult, Payment
+from sapbridge.reconcile.cash.model import (
+    ADVICE_COLUMNS_OUT,
+    APPLICATION_COLUMNS,
+    EXCEPTION_COLUMNS,
+    CashResult,
+    Payment,
+)
 from sapbridge.reconcile.cash.xlsx import Styled, write_sheets
 from sapbridge.tabular import write_csv
 
-__all__ = ["summarise", "write_outputs"]
+__all__ = ["ADVICES_FILE", "summarise", "write_outputs"]
+
+ADVICES_FILE = "advices.csv"
+"""Written beside the four files when the run was given advices: how each was linked."""
 
 
 def _sum_by_currency(pairs: list[tuple[str, Decimal]]) -> dict[str, str]:
@@ -55,7 +65,17 @@ def summarise(payments: list[Payment], result: CashResult) -> dict[str, Any]:
             "tolerance_differences": {c: str(v) for c, v in sorted(result.tolerance_differences.items())},
         },
         "payers": dict(sorted(Counter(p.how for p in result.payers.values()).items())),
+        **_advice_summary(result),
     }
+
+
+def _advice_summary(result: CashResult) -> dict[str, Any]:
+    """Advice counts, only for a run given advices (so other runs' summaries stay as they were)."""
+    if not result.advices:
+        return {}
+    linked = sum(1 for link in result.advices if link.payment_id)
+    return {"advices": {"given": len(result.advices), "linked": linked,
+                        "unlinked": len(result.advices) - linked}}
 
 
 _FIGURES = {
@@ -79,6 +99,8 @@ def _summary_rows(summary: dict[str, Any]) -> list[tuple[str, str, Any]]:
         elif key == "exceptions":
             rows += [(f"Exceptions: {category.replace('_', ' ')}", "", count)
                      for category, count in value.items()]
+        elif key == "advices":
+            rows += [(f"Remittance advices {state}", "", count) for state, count in value.items()]
         elif key == "payers":
             rows += [(f"Payers identified by {how.replace('_', ' ')}", "", count)
                      for how, count in value.items()]
@@ -96,6 +118,8 @@ def _write_all(folder: Path, result: CashResult, summary: dict[str, Any]) -> Non
     write_csv(folder / "matches.csv", APPLICATION_COLUMNS, matches)
     write_csv(folder / "suggestions.csv", APPLICATION_COLUMNS, suggestions)
     write_csv(folder / "exceptions.csv", EXCEPTION_COLUMNS, exceptions)
+    if result.advices:
+        write_csv(folder / ADVICES_FILE, ADVICE_COLUMNS_OUT, [link.row() for link in result.advices])
     write_sheets(folder / "cash.xlsx", {
         "summary": (("figure", "currency", "value"), _summary_rows(summary)),
         "matches": (APPLICATION_COLUMNS, matches),
@@ -122,4 +146,5 @@ def write_outputs(out: Path, result: CashResult, summary: dict[str, Any]) -> lis
             shutil.rmtree(staging, ignore_errors=True)
         if old is not None and old.exists():
             shutil.rmtree(old, ignore_errors=True)
-    return [out / n for n in ("matches.csv", "suggestions.csv", "exceptions.csv", "cash.xlsx")]
+    names = ["matches.csv", "suggestions.csv", "exceptions.csv", "cash.xlsx"]
+    return [out / n for n in names + ([ADVICES_FILE] if result.advices else [])]

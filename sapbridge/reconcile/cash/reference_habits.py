@@ -28,8 +28,12 @@ from sapbridge.reconcile.cash.index import index_key, remittance_candidates
 from sapbridge.reconcile.cash.model import OpenItem
 from sapbridge.reconcile.references import strip_amounts
 
-__all__ = ["FIELDS", "MIN_DIGITS", "ReferenceHabit", "explain", "habit_confidence", "habit_hits",
-           "learn_habits"]
+__all__ = ["FIELDS", "MIN_DIGITS", "ORDER_FIELD", "ReferenceHabit", "explain", "habit_confidence",
+           "habit_hits", "learn_habits"]
+
+ORDER_FIELD = "payment_order"
+"""The ``field`` of a habit that is a payment order (pattern ``oldest_first`` or ``due_first``,
+see :mod:`tiebreak`), not a way of writing references."""
 
 FIELDS = ("reference", "document", "assignment", "billing_document")
 """Open-item fields a customer may quote, in the order :func:`explain` tries them."""

@@ -3,7 +3,10 @@
 A rule either settles a payment (match, suggestion and/or exception) or leaves it for the next
 rule. Each match names its rule: ``reference``, ``reference_subset``, ``reference_partial``,
 ``reference_combination``, ``reference_habit``, ``many_to_one``, ``exact_amount``, ``combination``,
-``amount_only``, ``reference_other_customer``. Amounts never cross currencies: every lookup is
+``amount_only``, ``reference_other_customer``, and ``exact_amount_<tie-break>`` /
+``combination_<tie-break>`` where a tie-break of :mod:`tiebreak` chose among several fitting
+sets. A payer's own items and those of the accounts it pays for (head office, alternative payer)
+are searched alike. Amounts never cross currencies: every lookup is
 keyed by currency.
 """
 
@@ -18,6 +21,7 @@ from sapbridge.reconcile.cash.combos import find_combinations, find_subset
 from sapbridge.reconcile.cash.index import from_minor
 from sapbridge.reconcile.cash.model import PayerInfo
 from sapbridge.reconcile.cash.reference_habits import habit_confidence, habit_hits
+from sapbridge.reconcile.cash.tiebreak import break_tie
 
 __all__ = ["RULE_FUNCTIONS"]
 
@@ -58,6 +62,9 @@ def _pick_reference_group(book: Book, state: PaymentState, live: list[int]) -> t
     customers = {items[p].customer for p in live}
     if state.payer and state.payer.customer in customers:
         return [p for p in live if items[p].customer == state.payer.customer], True
+    paid_for = set(book.paid_by(state.payer.customer)) if state.payer else set()
+    if customers & paid_for:
+        return [p for p in live if items[p].customer in paid_for], True
     if len(customers) == 1:
         return live, False
     fitting = [c for c in customers
@@ -243,16 +250,40 @@ def _settle_habit(book: Book, state: PaymentState, hits: list[int], confidence: 
 
 
 def exact_amount(book: Book, states: list[PaymentState]) -> None:
-    """One untouched item of the identified customer with exactly the payment amount."""
+    """One untouched item of the identified customer (or of an account it pays for) with exactly
+    the payment amount; several such items go to the tie-breaks (:mod:`tiebreak`)."""
     index = book.index
     for state in states:
         if state.done or state.payer is None:
             continue
-        hits = index.with_amount(state.payment.currency, state.payer.customer, state.minor)
+        currency = state.payment.currency
+        hits = [p for c in book.paid_by(state.payer.customer)
+                for p in index.with_amount(currency, c, state.minor)]
         if len(hits) == 1:
+            book.note_order(state, hits)
             book.clear(state, hits, "exact_amount", min(C("0.97"), state.payer.strength))
-        elif len(hits) > 1:
-            _ambiguous(book, state, hits, "exact_amount")
+        elif len(hits) > 1 and not _tie_broken(book, state, [(p,) for p in hits], "exact_amount"):
+            _ambiguous(book, state, sorted(hits, key=index.due_order), "exact_amount")
+
+
+_TIE_CONFIDENCE = {"partial_digits": C("0.93"), "habit": C("0.92"), "due_date": C("0.85"),
+                   "billing_run": C("0.85")}
+"""Confidence of a set a tie-break singled out (before the payer's strength caps it): the payer's
+own words (partial digits) and its confirmed order are auto-applied at the default threshold; a
+shared due date or billing run only makes the one suggestion (customers do pay other sets)."""
+
+
+def _tie_broken(book: Book, state: PaymentState, sets: list[tuple[int, ...]], rule: str) -> bool:
+    """Clear the one set a tie-break singles out, as ``rule_<tie-break>``; False if none does."""
+    assert state.payer is not None
+    customer = book.index.items[sets[0][0]].customer
+    picked = break_tie(sets, book.index.items, state.payment.remittance, book.orders.get(customer, []))
+    if picked is None:
+        return False
+    chosen, name = picked
+    book.note_order(state, list(chosen))
+    book.clear(state, list(chosen), f"{rule}_{name}", min(_TIE_CONFIDENCE[name], state.payer.strength))
+    return True
 
 
 def _ambiguous(book: Book, state: PaymentState, candidates: list[int], rule: str) -> None:
@@ -261,30 +292,41 @@ def _ambiguous(book: Book, state: PaymentState, candidates: list[int], rule: str
                    f"{len(candidates)} items fit: {book.documents(candidates[:5])}")
 
 
+_TIE_SETS = 8
+"""Fitting sets a tie-break chooses among; more than this stay ambiguous."""
+
+
 def combination(book: Book, states: list[PaymentState]) -> None:
-    """A few untouched items of the identified customer (credit memos included) adding up."""
+    """A few untouched items of the identified customer (and the accounts it pays for, credit
+    memos included) adding up; several fitting sets go to the tie-breaks (:mod:`tiebreak`)."""
     index, config = book.index, book.config
     for state in states:
         if state.done or state.payer is None:
             continue
-        candidates = [p for p in index.customer_items(state.payment.currency, state.payer.customer)
-                      if index.untouched(p)][:config.max_combination_candidates]
+        pool = [p for p in book.payer_items(state.payment.currency, state.payer.customer)
+                if index.untouched(p)]
+        candidates = pool[:config.max_combination_candidates]
         if not candidates:
             continue
         amounts = [index.remaining[p] for p in candidates]
         combos = find_combinations(amounts, state.minor, book.tolerance(state),
-                                   config.max_combination_items, limit=2)
+                                   config.max_combination_items, limit=_TIE_SETS + 1)
         if not combos:
             continue
         exact = [c for c in combos if sum(amounts[i] for i in c) == state.minor]
         chosen = [candidates[i] for i in combos[0]]
         if len(combos) == 1 or len(exact) == 1:
+            book.note_order(state, chosen)
             base = C("0.93") if exact or len(chosen) == 1 else C("0.85")
             book.clear(state, chosen, "combination", min(base, state.payer.strength))
-        else:
-            book.clear(state, chosen, "combination", C("0.50"))
-            book.exception(state, "ambiguous", state.minor, "confirm the suggested items or pick others",
-                           "several sets of open items add up to the payment")
+            continue
+        fitting = exact or combos
+        sets = [tuple(candidates[i] for i in c) for c in fitting]
+        if len(combos) <= _TIE_SETS and _tie_broken(book, state, sets, "combination"):
+            continue
+        book.clear(state, chosen, "combination", C("0.50"))
+        book.exception(state, "ambiguous", state.minor, "confirm the suggested items or pick others",
+                       "several sets of open items add up to the payment")
 
 
 def amount_only(book: Book, states: list[PaymentState]) -> None:

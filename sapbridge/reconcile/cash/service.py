@@ -16,6 +16,7 @@ from sapbridge.bankfiles import read_payments
 from sapbridge.bankfiles.payment import normalise_account
 from sapbridge.config import Settings
 from sapbridge.reconcile.bulk import no_cyclic_gc
+from sapbridge.reconcile.cash.advices import read_advices
 from sapbridge.reconcile.cash.config import load_config
 from sapbridge.reconcile.cash.inputs import (
     load_customers,
@@ -28,7 +29,7 @@ from sapbridge.reconcile.cash.model import CashResult, Habit, ItemKey, OpenItem,
 from sapbridge.reconcile.cash.outputs import summarise, write_outputs
 from sapbridge.reconcile.cash.payer import normalise_name
 from sapbridge.reconcile.cash.reference_habits import ReferenceHabit
-from sapbridge.reconcile.cash.tables import cash_proposal_texts, cash_proposals
+from sapbridge.reconcile.cash.tables import cash_proposal_orders, cash_proposal_texts, cash_proposals
 from sapbridge.reconcile.tables import reconcile_runs
 from sapbridge.store import Store
 
@@ -52,8 +53,10 @@ def _items_by_key(items: list[OpenItem], keys: set[ItemKey]) -> dict[ItemKey, Op
     return {i.key: i for i in items if i.document in documents and i.key in keys}
 
 
-_READ_AS_REFERENCE = frozenset({"reference", "reference_subset", "reference_partial", "many_to_one"})
-"""Rules whose items the remittance names in a form the reference rule reads: they teach no habit."""
+_READ_AS_REFERENCE = frozenset({"reference", "reference_subset", "reference_partial", "many_to_one",
+                                "advice"})
+"""Rules whose items the remittance names in a form the reference rule reads (or an advice
+names): they teach no habit."""
 
 
 def _texts(rows: list[dict[str, Any]], payments: dict[str, Payment], result: CashResult,
@@ -104,31 +107,39 @@ def _finish_run(store: Store, run_id: str, system: str, actor: str, payments: li
             texts = _texts(unique, by_id, result, items)
             if texts:
                 conn.execute(insert(cash_proposal_texts), texts)
+            proposed = {r["payment_id"] for r in unique}
+            orders = [{"run_id": run_id, "payment_id": pid, "customer": customer, "orders": ",".join(found)}
+                      for pid, (customer, found) in result.orders.items() if pid in proposed]
+            if orders:
+                conn.execute(insert(cash_proposal_orders), orders)
         audit.record(conn, action="reconcile_cash", actor=actor, run_id=run_id, detail=summary)
 
 
 def run_cash(store: Store, settings: Settings, *, system: str, payments: Path, out: Path,
              fmt: str | None = None, open_items: Path | None = None, customers: Path | None = None,
-             actor: str = "sapbridge") -> CashRunResult:
+             advices: Path | None = None, actor: str = "sapbridge") -> CashRunResult:
     """Match a bank file's payments to open items and write matches, suggestions and exceptions.
 
     Open items and customers come from ``open_items``/``customers`` files when given, else from
-    the store's ``system``. Learned payer and reference habits always come from the store. The
-    run is recorded in ``reconcile_runs`` (kind ``cash``) and its proposals in ``cash_proposals``
+    the store's ``system``. Learned payer and reference habits always come from the store.
+    ``advices``: a remittance advice file (see :mod:`advices`), checked whole before anything
+    runs. The run is recorded in ``reconcile_runs`` (kind ``cash``) and its proposals in ``cash_proposals``
     (with their remittance texts in ``cash_proposal_texts``, for ``cash-confirm`` to learn from).
     """
     config = load_config(settings.section("cash"))
     with no_cyclic_gc():
         paid = read_payments(Path(payments), fmt)
+        split = read_advices(Path(advices)) if advices is not None else []
         items = load_open_items(store, system, open_items)
         people = load_customers(store, system, customers)
         habits: list[Habit | ReferenceHabit] = [*load_habits(store, system),
                                                 *load_reference_habits(store, system)]
         run_id = str(uuid.uuid4())
         inputs = {"payments": str(payments), "format": fmt, "open_items": str(open_items or "store"),
-                  "customers": str(customers or "store"), "out": str(out)}
+                  "customers": str(customers or "store"), "out": str(out),
+                  **({"advices": str(advices)} if advices is not None else {})}
         started = (datetime.now(UTC), inputs)
-        result = match_payments(paid, items, people, config, habits)
+        result = match_payments(paid, items, people, config, habits, split)
         summary = {"run_id": run_id, "system": system, **summarise(paid, result)}
         files = write_outputs(Path(out), result, summary)
         _finish_run(store, run_id, system, actor, paid, items, result, summary, started)
