@@ -11,10 +11,12 @@ import importlib.metadata
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,24 +103,36 @@ def make_home(root: Path) -> AirflowHome:
     return made
 
 
-class ApiServer:
-    """``airflow api-server`` on an ephemeral port: LocalExecutor workers report to it."""
+class LocalDeployment:
+    """Airflow as a one-machine deployment runs it: api-server, dag-processor and scheduler with
+    the LocalExecutor, on ephemeral ports, until :meth:`stop`.
 
-    def __init__(self, home: AirflowHome) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/execution/"
-        log = (home.home / "api-server.log").open("w")
-        self.process = subprocess.Popen(
-            [str(home.bin / "airflow"), "api-server", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=home.env, stdout=log, stderr=subprocess.STDOUT)
+    ``parallelism`` caps the tasks the executor runs at once; the SAP system's pool caps the
+    sync tasks among them.
+    """
 
-    def wait_ready(self, seconds: float = 90) -> None:
-        import urllib.request
+    def __init__(self, home: AirflowHome, *, parallelism: int, env: dict[str, str]) -> None:
+        self.home = home
+        port = free_port()
+        self.env = {**home.env, **env,
+                    "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                    "AIRFLOW__CORE__PARALLELISM": str(parallelism),
+                    "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+                    "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+                    "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+                    "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "2",
+                    "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False"}
+        self.port = port
+        self.processes: list[subprocess.Popen] = []
+        self._start("api-server", "--host", "127.0.0.1", "--port", str(port))
+        self._wait_healthy()  # workers report to it: a task started before would fail
+        self._start("dag-processor")
+        self._start("scheduler")
 
+    def _wait_healthy(self, seconds: float = 120) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError("airflow api-server exited early")
+            self._check_alive()
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v2/monitor/health",
                                             timeout=2):
@@ -127,10 +141,77 @@ class ApiServer:
                 time.sleep(0.5)
         raise AssertionError("airflow api-server did not come up")
 
-    def stop(self) -> None:
-        self.process.terminate()
+    def _start(self, *command: str) -> None:
+        log = (self.home.home / f"{command[0]}.log").open("a")
         try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            self.processes.append(subprocess.Popen([str(self.home.bin / "airflow"), *command],
+                                                   env=self.env, stdout=log, stderr=subprocess.STDOUT))
+        finally:
+            log.close()
+
+    def airflow(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(self.home.bin / "airflow"), *args], env=self.env, capture_output=True,
+                              text=True, timeout=300, check=False)
+
+    def _metadata(self, query: str, *params: object) -> list[tuple]:
+        with sqlite3.connect(self.home.home / "airflow.db", timeout=30) as conn:
+            return conn.execute(query, params).fetchall()
+
+    def trigger(self, dag_id: str, *, seconds: float = 120) -> str:
+        """Trigger a run once the dag-processor has parsed the DAG; its run id."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self._check_alive()
+            if self._metadata("SELECT 1 FROM serialized_dag WHERE dag_id = ?", dag_id):
+                done = self.airflow("dags", "trigger", dag_id, "-o", "json")
+                if done.returncode == 0:
+                    printed = next(line for line in done.stdout.splitlines() if line.startswith("[{"))
+                    return str(json.loads(printed)[0]["dag_run_id"])
+            time.sleep(1)
+        raise AssertionError(f"DAG {dag_id} was never parsed:\n{self.log('dag-processor')[-3000:]}")
+
+    def first_run(self, dag_id: str, *, seconds: float = 120) -> str:
+        """The run id of the DAG's first run (the scheduler starts one for the latest interval)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self._check_alive()
+            rows = self._metadata("SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id", dag_id)
+            if rows:
+                return str(rows[0][0])
+            time.sleep(1)
+        raise AssertionError(f"no run of {dag_id} started:\n{self.log('scheduler')[-3000:]}")
+
+    def wait(self, dag_id: str, run_id: str, *, seconds: float = 600) -> str:
+        """The final state of a DAG run (success or failed)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self._check_alive()
+            rows = self._metadata("SELECT state FROM dag_run WHERE dag_id = ? AND run_id = ?",
+                                  dag_id, run_id)
+            if rows and rows[0][0] in ("success", "failed"):
+                return str(rows[0][0])
+            time.sleep(1)
+        raise AssertionError(f"DAG run {run_id} did not finish:\n{self.log('scheduler')[-3000:]}")
+
+    def task_states(self, dag_id: str, run_id: str) -> list[tuple]:
+        return self._metadata("SELECT task_id, map_index, state, try_number, pool FROM task_instance "
+                              "WHERE dag_id = ? AND run_id = ? ORDER BY task_id, map_index",
+                              dag_id, run_id)
+
+    def log(self, name: str) -> str:
+        return (self.home.home / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+
+    def _check_alive(self) -> None:
+        for process in self.processes:
+            if process.poll() is not None:
+                raise AssertionError(f"airflow {process.args[1]} exited:\n{self.log(process.args[1])[-3000:]}")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
