@@ -153,7 +153,7 @@ class LocalDeployment:
         return subprocess.run([str(self.home.bin / "airflow"), *args], env=self.env, capture_output=True,
                               text=True, timeout=300, check=False)
 
-    def _metadata(self, query: str, *params: object) -> list[tuple]:
+    def query(self, query: str, *params: object) -> list[tuple]:
         with sqlite3.connect(self.home.home / "airflow.db", timeout=30) as conn:
             return conn.execute(query, params).fetchall()
 
@@ -162,7 +162,7 @@ class LocalDeployment:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             self._check_alive()
-            if self._metadata("SELECT 1 FROM serialized_dag WHERE dag_id = ?", dag_id):
+            if self.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", dag_id):
                 done = self.airflow("dags", "trigger", dag_id, "-o", "json")
                 if done.returncode == 0:
                     printed = next(line for line in done.stdout.splitlines() if line.startswith("[{"))
@@ -175,7 +175,7 @@ class LocalDeployment:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             self._check_alive()
-            rows = self._metadata("SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id", dag_id)
+            rows = self.query("SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id", dag_id)
             if rows:
                 return str(rows[0][0])
             time.sleep(1)
@@ -186,7 +186,7 @@ class LocalDeployment:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             self._check_alive()
-            rows = self._metadata("SELECT state FROM dag_run WHERE dag_id = ? AND run_id = ?",
+            rows = self.query("SELECT state FROM dag_run WHERE dag_id = ? AND run_id = ?",
                                   dag_id, run_id)
             if rows and rows[0][0] in ("success", "failed"):
                 return str(rows[0][0])
@@ -194,7 +194,7 @@ class LocalDeployment:
         raise AssertionError(f"DAG run {run_id} did not finish:\n{self.log('scheduler')[-3000:]}")
 
     def task_states(self, dag_id: str, run_id: str) -> list[tuple]:
-        return self._metadata("SELECT task_id, map_index, state, try_number, pool FROM task_instance "
+        return self.query("SELECT task_id, map_index, state, try_number, pool FROM task_instance "
                               "WHERE dag_id = ? AND run_id = ? ORDER BY task_id, map_index",
                               dag_id, run_id)
 
