@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -19,6 +20,8 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from sapbridge.config import project_root
 
 HERE = Path(__file__).parent
 
@@ -215,3 +218,12 @@ class LocalDeployment:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def nightly_project(root: Path) -> Path:
+    """A project folder with the demo's nightly job and its sample inputs; returns its jobs/ folder."""
+    source = project_root()
+    (root / "jobs").mkdir(parents=True)
+    shutil.copy(source / "jobs" / "nightly.toml", root / "jobs" / "nightly.toml")
+    shutil.copytree(source / "fixtures" / "samples", root / "fixtures" / "samples")
+    return root / "jobs"

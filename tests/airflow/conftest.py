@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from airflow_harness import AirflowHome, airflow_installed, make_home
 from sqlalchemy import create_engine, text
 
-from sapbridge.config import project_root
 from sapbridge.store import open_store
 
 
@@ -47,12 +44,3 @@ def pg_url() -> Iterator[Callable[[], str]]:
         for name in made:
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
-
-
-def nightly_project(root: Path) -> Path:
-    """A project folder with the demo's nightly job and its sample inputs; returns its jobs/ folder."""
-    source = project_root()
-    (root / "jobs").mkdir(parents=True)
-    shutil.copy(source / "jobs" / "nightly.toml", root / "jobs" / "nightly.toml")
-    shutil.copytree(source / "fixtures" / "samples", root / "fixtures" / "samples")
-    return root / "jobs"

@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from airflow_harness import SKIP_REASON, airflow_installed
-from conftest import nightly_project
+from airflow_harness import SKIP_REASON, airflow_installed, nightly_project
 
 pytestmark = [pytest.mark.airflow, pytest.mark.skipif(not airflow_installed(), reason=SKIP_REASON)]
 

@@ -10,8 +10,7 @@ import sys
 from datetime import datetime
 
 import pytest
-from airflow_harness import SKIP_REASON, LocalDeployment, airflow_installed, make_home
-from conftest import nightly_project
+from airflow_harness import SKIP_REASON, LocalDeployment, airflow_installed, make_home, nightly_project
 from sqlalchemy import select
 
 from sapbridge.audit.log import verify

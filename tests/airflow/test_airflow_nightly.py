@@ -16,8 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from airflow_harness import SKIP_REASON, airflow_installed
-from conftest import nightly_project
+from airflow_harness import SKIP_REASON, airflow_installed, nightly_project
 from sqlalchemy import func, select
 
 from sapbridge.audit.log import verify
