@@ -138,7 +138,7 @@ def _sync_wave(runtime: _Runtime, planned: PlannedStep, wave: tuple[Partition, .
     position = planned.step.position
     suffix = "" if number == len(planned.waves) else f"_{'_'.join(sorted({p.object for p in wave}))}"
 
-    @task(task_id=f"step{position}_sync{suffix}", pool=pool,
+    @task(task_id=f"step{position}_sync{suffix}", pool=pool, multiple_outputs=False,
           map_index_template="{{ partition_label }}")
     def sync(partition: dict[str, str]) -> dict[str, Any]:
         return runtime.sync(position, Partition(**partition))
@@ -149,7 +149,8 @@ def _sync_wave(runtime: _Runtime, planned: PlannedStep, wave: tuple[Partition, .
 def _step_task(runtime: _Runtime, planned: PlannedStep, pool: str | None) -> Any:
     position = planned.step.position
 
-    @task(task_id=f"step{position}_{planned.step.kind}", pool=pool or "default_pool")
+    @task(task_id=f"step{position}_{planned.step.kind}", pool=pool or "default_pool",
+          multiple_outputs=False)
     def step() -> dict[str, Any]:
         return runtime.step(position)
 

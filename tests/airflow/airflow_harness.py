@@ -70,21 +70,41 @@ class AirflowHome:
         path.write_text(textwrap.dedent(body), encoding="utf-8")
         return path
 
-    def run_dag(self, dag_file: Path, dag_id: str, *, executor: bool = False,
-                env: dict[str, str] | None = None, timeout: float = 600) -> dict:
-        """``dag.test()`` of one DAG in a subprocess; what Airflow recorded of the run."""
-        out = dag_file.with_suffix(".result.json")
-        done = subprocess.run(
-            [sys.executable, str(HERE / "dag_driver.py"), str(dag_file), dag_id,
-             "executor" if executor else "inline", str(out)],
-            env={**self.env, **(env or {})}, capture_output=True, text=True, timeout=timeout,
-            check=False, cwd=self.home)
-        (self.home / f"{dag_file.stem}.log").write_text(done.stdout + done.stderr, encoding="utf-8")
+    def dags_test(self, dag_id: str, *, env: dict[str, str] | None = None, timeout: float = 600) -> dict:
+        """``airflow dags test DAG_ID`` (one run, in-process); what Airflow recorded of the run."""
+        done = subprocess.run([str(self.bin / "airflow"), "dags", "test", dag_id],
+                              env={**self.env, **(env or {})}, capture_output=True, text=True,
+                              timeout=timeout, check=False, cwd=self.home)
+        log = done.stdout + done.stderr
+        (self.home / f"dags-test-{dag_id}.log").write_text(log, encoding="utf-8")
         if done.returncode != 0:
-            raise AssertionError(f"dag driver failed ({done.returncode}):\n{done.stderr[-4000:]}")
-        result = json.loads(out.read_text(encoding="utf-8"))
-        result["log"] = done.stdout + done.stderr
-        return result
+            raise AssertionError(f"airflow dags test failed ({done.returncode}):\n{log[-4000:]}")
+        return {"log": log, **self.last_run(dag_id)}
+
+    def query(self, query: str, *params: object) -> list[tuple]:
+        """Rows of the metadata DB (SQLite), read without importing Airflow."""
+        with sqlite3.connect(self.home / "airflow.db", timeout=30) as conn:
+            return conn.execute(query, params).fetchall()
+
+    def last_run(self, dag_id: str) -> dict:
+        """The state, task instances, earlier tries and XComs of the DAG's latest run."""
+        run_id, state = self.query("SELECT run_id, state FROM dag_run WHERE dag_id = ? ORDER BY id DESC "
+                                   "LIMIT 1", dag_id)[0]
+        where = "WHERE dag_id = ? AND run_id = ?"
+        tasks = self.query("SELECT task_id, map_index, state, try_number, pool, rendered_map_index "
+                           f"FROM task_instance {where}", dag_id, run_id)
+        history = self.query(f"SELECT task_id, map_index, state, try_number FROM task_instance_history {where}",
+                             dag_id, run_id)
+        xcoms = self.query(f"SELECT task_id, map_index, value FROM xcom {where} AND key = 'return_value'",
+                           dag_id, run_id)
+        return {
+            "state": state,
+            "tasks": [dict(zip(("task_id", "map_index", "state", "try_number", "pool", "label"), t,
+                               strict=True)) for t in tasks],
+            "history": [dict(zip(("task_id", "map_index", "state", "try_number"), h, strict=True))
+                        for h in history],
+            "xcom": [{"task_id": t, "map_index": m, "value": json.loads(v)} for t, m, v in xcoms],
+        }
 
 
 def make_home(root: Path) -> AirflowHome:
@@ -157,8 +177,7 @@ class LocalDeployment:
                               text=True, timeout=300, check=False)
 
     def query(self, query: str, *params: object) -> list[tuple]:
-        with sqlite3.connect(self.home.home / "airflow.db", timeout=30) as conn:
-            return conn.execute(query, params).fetchall()
+        return self.home.query(query, *params)
 
     def trigger(self, dag_id: str, *, seconds: float = 120) -> str:
         """Trigger a run once the dag-processor has parsed the DAG; its run id."""

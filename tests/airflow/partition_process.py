@@ -2,7 +2,7 @@
 
 The sync's row source waits at a gate: the process writes ``<marks>/<label>.ready`` once it holds
 the partition's lease and is inside its sync transaction, then reads no row until the file
-``<marks>/go`` exists (at most 60 s). Prints the partition's counts as JSON.
+``<marks>/go`` exists (at most 10 minutes). Prints the partition's counts as JSON.
 
 Usage: python partition_process.py STORE_URL JOB_FILE OBJECT COMPANY_CODE MARKS_DIR
 """
@@ -31,7 +31,7 @@ class GatedSource:
 
     def batches(self, partition, since, progress=None):
         self.ready.write_text("ready", encoding="utf-8")
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 600
         while not self.gate.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         yield from self.inner.batches(partition, since, progress)

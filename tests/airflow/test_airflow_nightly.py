@@ -1,4 +1,4 @@
-"""The demo's nightly job as an Airflow DAG (``dag.test()``, a real metadata DB) on PostgreSQL.
+"""The demo's nightly job as an Airflow DAG (``airflow dags test``, a real metadata DB) on PostgreSQL.
 
 Against the CLI run of the same job: the same rows, the same counts; the audit chain verifies;
 a partition whose sync is refused fails alone, and its retry succeeds.
@@ -111,10 +111,10 @@ def test_nightly_dag_matches_the_cli_run_and_a_refused_partition_fails_alone_the
     marks = tmp_path / "marks"
     marks.mkdir()
     holder = _hold_partition(dag_url, dag_jobs / "nightly.toml", marks)
-    dag_file = airflow_home.write_dag_file("nightly_retry", DAG_FILE.format(
+    airflow_home.write_dag_file("nightly_retry", DAG_FILE.format(
         holder=str(marks / "holder.pid"), jobs=str(dag_jobs)))
     try:
-        result = airflow_home.run_dag(dag_file, "sapbridge_nightly", env={"SAPBRIDGE_DB": dag_url})
+        result = airflow_home.dags_test("sapbridge_nightly", env={"SAPBRIDGE_DB": dag_url})
     finally:
         if holder.poll() is None:
             os.kill(int((marks / "holder.pid").read_text()), signal.SIGKILL)
