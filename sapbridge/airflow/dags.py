@@ -24,6 +24,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Connection, Variable, get_current_context, task
 from airflow.sdk.exceptions import AirflowException, AirflowNotFoundException
+from airflow.sdk.log import mask_secret
 
 from sapbridge.airflow.adapter import (
     AirflowOptions,
@@ -63,15 +64,20 @@ def dag_id(job: JobDefinition) -> str:
 
 
 def _airflow_secret(system: str) -> str | None:
-    """The SAP password of ``system``: connection ``sapbridge_<system>``, else a variable."""
+    """The SAP password of ``system``: connection ``sapbridge_<system>``, else a variable.
+
+    Whatever is found is registered with Airflow's secrets masker, so no task log shows it.
+    """
     try:
         password = Connection.get(f"sapbridge_{system}").password
     except AirflowNotFoundException:
         password = None
-    if password:
-        return str(password)
-    value = Variable.get(f"sapbridge_{system}_password", default=None)
-    return None if value is None else str(value)
+    if not password:
+        password = Variable.get(f"sapbridge_{system}_password", default=None)
+    if not password:
+        return None
+    mask_secret(str(password))
+    return str(password)
 
 
 def _name_map_index(context: Any, label: str) -> None:

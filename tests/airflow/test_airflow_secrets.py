@@ -1,4 +1,4 @@
-"""The SAP password from an Airflow connection or variable, read inside a running task, never logged."""
+"""The SAP password from an Airflow connection or variable, read inside a running task; nothing logs it."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from sapbridge.airflow.dags import _airflow_secret
 @task(multiple_outputs=False)
 def read_secrets():
     found = {system: _airflow_secret(system) for system in ("PRD", "QAS", "DEV")}
-    print("read", found)  # Airflow masks connection passwords and secret-looking variables
     return {system: hashlib.sha256(v.encode()).hexdigest() if v else None for system, v in found.items()}
 
 
@@ -30,7 +29,7 @@ with DAG("sapbridge_secrets_probe", schedule=None, start_date=datetime(2024, 1, 
 '''
 
 
-def test_password_comes_from_the_connection_else_the_variable_and_is_masked(airflow_home):
+def test_password_comes_from_the_connection_else_the_variable_and_is_not_logged(airflow_home):
     airflow_home.write_dag_file("secrets_probe", DAG_FILE)
     result = airflow_home.dags_test("sapbridge_secrets_probe", env={
         "AIRFLOW_CONN_SAPBRIDGE_PRD": '{"conn_type": "generic", "login": "RFC_OTC", "password": "prd-Secr3t-pw"}',
