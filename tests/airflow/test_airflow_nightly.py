@@ -29,6 +29,7 @@ pytestmark = [pytest.mark.airflow, pytest.mark.skipif(not airflow_installed(), r
 HERE = Path(__file__).parent
 
 DAG_FILE = '''
+import json
 import os
 import signal
 from datetime import timedelta
@@ -45,7 +46,14 @@ def kill_the_overlapping_sync(context):
     HOLDER.with_suffix(".killed").write_text(context["task_instance"].task_id)
 
 
-globals().update(dags_from_jobs({jobs!r}, default_args={{
+def note_review(context, result):
+    """The review callback: a step finished with work for a person."""
+    name = result["step"].replace(":", "_")
+    HOLDER.with_name(f"review-{{name}}.json").write_text(json.dumps(
+        {{"task": context["task_instance"].task_id, "needs_review": result["needs_review"]}}))
+
+
+globals().update(dags_from_jobs({jobs!r}, on_review=note_review, default_args={{
     "retries": 1, "retry_delay": timedelta(seconds=1),
     "on_retry_callback": kill_the_overlapping_sync}}))
 '''
@@ -145,6 +153,12 @@ def test_nightly_dag_matches_the_cli_run_and_a_refused_partition_fails_alone_the
     for position, kind in ((2, "reconcile_cash"), (3, "reconcile_recoveries"), (4, "kpis")):
         assert _compared(xcom[(f"step{position}_{kind}", -1)]) == _compared(cli_steps[position]), kind
     assert xcom[("step2_reconcile_cash", -1)]["needs_review"] > 0, "review is counted, not failed"
+    reviews = {path.name: json.loads(path.read_text()) for path in marks.glob("review-*.json")}
+    assert reviews == {
+        "review-2_reconcile_cash.json": {"task": "step2_reconcile_cash",
+                                         "needs_review": cli_steps[2]["needs_review"]},
+        "review-3_reconcile_recoveries.json": {"task": "step3_reconcile_recoveries",
+                                               "needs_review": cli_steps[3]["needs_review"]}}
 
     assert _rows_by_status(dag_url) == _rows_by_status(cli_url)
     store = open_store(dag_url)
