@@ -16,6 +16,7 @@ import contextvars
 import os
 import socket
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -149,21 +150,23 @@ def release(engine: Engine, job: str, run_id: str) -> None:
 
 
 class Heartbeat:
-    """Renews a lease every ``interval`` in a background thread until stopped.
+    """Renews a lease (or several held by one run) every ``interval`` in a background thread.
 
     A failed renewal (the store busy, say) is logged and tried again at the next beat; a lease
     found taken by another run sets :attr:`lost`, which the runner checks between steps.
     """
 
-    def __init__(self, engine: Engine, job: str, run_id: str, *, interval: timedelta = HEARTBEAT,
-                 lease: timedelta = LEASE) -> None:
-        self._engine, self._job, self._run_id = engine, job, run_id
+    def __init__(self, engine: Engine, job: str | Sequence[str], run_id: str, *,
+                 interval: timedelta = HEARTBEAT, lease: timedelta = LEASE) -> None:
+        self._engine, self._run_id = engine, run_id
+        self._jobs = (job,) if isinstance(job, str) else tuple(job)
         self._interval, self._lease = interval.total_seconds(), lease
         self._stop = threading.Event()
         self.lost = False
         context = contextvars.copy_context()  # log lines keep the run id and job
         self._thread = threading.Thread(target=context.run, args=(self._beat,),
-                                        name=f"heartbeat-{job}", daemon=True)
+                                        name=f"heartbeat-{self._jobs[0] if self._jobs else ''}",
+                                        daemon=True)
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
@@ -175,10 +178,11 @@ class Heartbeat:
 
     def _beat(self) -> None:
         while not self._stop.wait(self._interval):
-            try:
-                if not renew(self._engine, self._job, self._run_id, lease=self._lease):
-                    self.lost = True
-                    _log().error("job lease lost", job=self._job)
-                    return
-            except SQLAlchemyError as exc:
-                _log().warning("job lease renewal failed; retrying", job=self._job, error=str(exc))
+            for job in self._jobs:
+                try:
+                    if not renew(self._engine, job, self._run_id, lease=self._lease):
+                        self.lost = True
+                        _log().error("job lease lost", job=job)
+                        return
+                except SQLAlchemyError as exc:
+                    _log().warning("job lease renewal failed; retrying", job=job, error=str(exc))

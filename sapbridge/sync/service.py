@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from sapbridge.config import Settings, SystemConfig
 from sapbridge.connect import open_odata, open_rfc
 from sapbridge.errors import ConfigError
+from sapbridge.jobs.partitions import partition_leases, partitions_of
 from sapbridge.mapping import DatasetMapping, ODataRoute, RfcRoute, load_mappings
 from sapbridge.store import Store
 from sapbridge.sync.engine import ProgressFactory, SyncRequest, SyncSummary, customers_of, run_sync
@@ -79,9 +80,13 @@ def sync_system(settings: Settings, store: Store, *, system: str | None, objects
     request = SyncRequest(system=target.name, objects=objects,
                           company_codes=list(company_codes) or list(target.company_codes),
                           full=full, routes=routes, page_size=target.page_size)
+    mappings = load_mappings(settings.mappings_dir)
+    partitions = partitions_of(mappings, system=target.name, objects=objects,
+                               company_codes=request.company_codes)
     clients = clients or Clients(target, record_dir=record_dir)
     try:
-        return run_sync(store, load_mappings(settings.mappings_dir), request, clients.source,
-                        run_id=run_id, actor=actor, progress=progress)
+        with partition_leases(store.engine, partitions, run_id):  # overlapping syncs are refused
+            return run_sync(store, mappings, request, clients.source,
+                            run_id=run_id, actor=actor, progress=progress)
     finally:
         clients.close()

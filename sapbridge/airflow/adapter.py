@@ -1,0 +1,232 @@
+"""The one place the Airflow DAGs reach into sapbridge: plan a job's tasks, and run one of them.
+
+Nothing here imports Airflow, so it runs (and is tested) without the extra, and it can be
+rewired onto an application object later without touching the DAG code. A sync step becomes
+waves of partitions (:mod:`sapbridge.jobs.partitions`), each synced by today's sync step with
+one object and company code; every other step runs as the job runner runs it, under the job's
+lease so that two runs of it (two DAG runs, or a DAG run and ``sapbridge job run``) take turns.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sapbridge.config import Settings, SystemConfig
+from sapbridge.errors import ConfigError, JobError
+from sapbridge.jobs.definition import JobDefinition, StepDefinition
+from sapbridge.jobs.lock import Acquired, acquire, release
+from sapbridge.jobs.partitions import ALL_CODES, Partition, partitions_of
+from sapbridge.jobs.runner import JobLockedError
+from sapbridge.jobs.steps import StepContext, StepOutcome, run_sync_step, step_kind
+from sapbridge.mapping import load_mappings
+from sapbridge.store import Store, open_store
+
+__all__ = [
+    "APPLYING_KINDS",
+    "MASTER_OBJECTS",
+    "SAP_KINDS",
+    "AirflowOptions",
+    "PlannedStep",
+    "airflow_options",
+    "open_job_store",
+    "plan_job",
+    "pool_table",
+    "run_step",
+    "step_run_id",
+    "supply_sap_password",
+    "sync_partition",
+]
+
+MASTER_OBJECTS = ("customers",)
+"""Synced in a first wave: RFC routes read the other objects customer by customer."""
+
+SAP_KINDS = frozenset({"sync", "push_plan"})
+"""Step kinds that open sessions against SAP, and so run in the system's pool."""
+
+APPLYING_KINDS = frozenset({"push_apply"})
+"""Step kinds that change SAP: a DAG runs them only where ``[airflow] allow_apply`` names the job."""
+
+
+@dataclass(frozen=True, slots=True)
+class AirflowOptions:
+    """The ``[airflow]`` section of the config: pools, retries, and which jobs may apply."""
+
+    pool_slots: int = 4
+    pools: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    retries: int = 2
+    retry_delay: timedelta = timedelta(minutes=5)
+    allow_apply: frozenset[str] = frozenset()
+
+    def pool(self, system: str) -> tuple[str, int]:
+        """The pool (name, slots) capping concurrent SAP sessions against ``system``."""
+        return self.pools.get(system, (f"sapbridge_{system}", self.pool_slots))
+
+
+def _positive(raw: Mapping[str, Any], key: str, default: int) -> int:
+    value = raw.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        msg = f"[airflow] {key} must be a whole number >= 0, not {value!r}"
+        raise ConfigError(msg)
+    return value
+
+
+def _pools(raw: Any, slots: int) -> dict[str, tuple[str, int]]:
+    if not isinstance(raw, dict):
+        msg = '[airflow.pools] must map systems to tables, e.g. PRD = { name = "sap_prd", slots = 8 }'
+        raise ConfigError(msg)
+    found: dict[str, tuple[str, int]] = {}
+    for system, spec in raw.items():
+        if not isinstance(spec, dict):
+            msg = f"[airflow.pools] {system} must be a table with name and slots"
+            raise ConfigError(msg)
+        name = spec.get("name", f"sapbridge_{system}")
+        if not isinstance(name, str) or not name:
+            msg = f"[airflow.pools] {system}: name must be a non-empty string"
+            raise ConfigError(msg)
+        found[system] = (name, _positive(spec, "slots", slots) or 1)
+    return found
+
+
+def airflow_options(settings: Settings) -> AirflowOptions:
+    """Read ``[airflow]`` (every key optional)."""
+    raw = settings.section("airflow")
+    slots = _positive(raw, "pool_slots", 4) or 1
+    allow = raw.get("allow_apply", [])
+    if not isinstance(allow, list) or not all(isinstance(a, str) for a in allow):
+        msg = "[airflow] allow_apply must be a list of job names"
+        raise ConfigError(msg)
+    return AirflowOptions(pool_slots=slots, pools=_pools(raw.get("pools", {}), slots),
+                          retries=_positive(raw, "retries", 2),
+                          retry_delay=timedelta(seconds=_positive(raw, "retry_delay_seconds", 300)),
+                          allow_apply=frozenset(allow))
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedStep:
+    """One step of a job as tasks: a sync step's waves of partitions, run one wave after another."""
+
+    step: StepDefinition
+    waves: tuple[tuple[Partition, ...], ...] = ()
+
+    @property
+    def uses_sap(self) -> bool:
+        """True when the step's tasks hold SAP sessions (and so take a pool slot)."""
+        return self.step.kind in SAP_KINDS
+
+
+def _company_codes(settings: Settings, job: JobDefinition) -> tuple[str, ...]:
+    return job.company_codes or settings.system(job.system).company_codes
+
+
+def _objects(step: StepDefinition) -> list[str]:
+    objects = step.options.get("objects", "all")
+    return [objects] if isinstance(objects, str) else list(objects)
+
+
+def _waves(settings: Settings, job: JobDefinition, step: StepDefinition) -> tuple[tuple[Partition, ...], ...]:
+    partitions = partitions_of(load_mappings(settings.mappings_dir), system=job.system,
+                               objects=_objects(step), company_codes=_company_codes(settings, job))
+    first = tuple(p for p in partitions if p.object in MASTER_OBJECTS)
+    rest = tuple(p for p in partitions if p.object not in MASTER_OBJECTS)
+    return tuple(wave for wave in (first, rest) if wave)
+
+
+def plan_job(settings: Settings, job: JobDefinition, options: AirflowOptions) -> list[PlannedStep]:
+    """The job's steps as tasks; a step that changes SAP is refused unless the job may apply."""
+    settings.system(job.system)
+    planned: list[PlannedStep] = []
+    for step in job.steps:
+        if step.kind in APPLYING_KINDS and job.name not in options.allow_apply:
+            msg = (f"{job.path}: step {step.label} changes SAP; a DAG only plans unless "
+                   f"[airflow] allow_apply lists {job.name!r}")
+            raise JobError(msg, path=str(job.path))
+        waves = _waves(settings, job, step) if step.kind == "sync" else ()
+        planned.append(PlannedStep(step, waves))
+    return planned
+
+
+def step_run_id(dag_id: str, dag_run_id: str, position: int) -> str:
+    """The sapbridge run id of a step in a DAG run: the same on every retry of it."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sapbridge-airflow:{dag_id}/{dag_run_id}/{position}"))
+
+
+def _context(settings: Settings, store: Store, job: JobDefinition, step: StepDefinition, *,
+             company_codes: tuple[str, ...], run_id: str, run_date: date, actor: str) -> StepContext:
+    return StepContext(store=store, settings=settings, job=job.name, system=job.system,
+                       company_codes=company_codes, run_id=run_id, run_date=run_date, actor=actor,
+                       root=job.root, position=step.position)
+
+
+def sync_partition(settings: Settings, store: Store, job: JobDefinition, position: int,
+                   partition: Partition, *, run_id: str, run_date: date, actor: str) -> dict[str, Any]:
+    """Sync one partition as the job's sync step would; refused while another run syncs it."""
+    step = job.steps[position - 1]
+    codes = _company_codes(settings, job) if partition.company_code == ALL_CODES \
+        else (partition.company_code,)
+    ctx = _context(settings, store, job, step, company_codes=codes, run_id=run_id,
+                   run_date=run_date, actor=actor)
+    outcome = run_sync_step(ctx, {**step.options, "objects": [partition.object]})
+    return {"partition": partition.label, **outcome.counts}
+
+
+@contextmanager
+def _job_lease(store: Store, job: JobDefinition) -> Iterator[None]:
+    holder_id = str(uuid.uuid4())
+    taken = acquire(store.engine, job.name, holder_id)
+    if not isinstance(taken, Acquired):
+        raise JobLockedError(job.name, taken)
+    try:
+        yield
+    finally:
+        release(store.engine, job.name, holder_id)
+
+
+def run_step(settings: Settings, store: Store, job: JobDefinition, position: int, *, run_id: str,
+             run_date: date, actor: str) -> StepOutcome:
+    """Run one step that is not split into partitions, holding the job's lease while it runs."""
+    step = job.steps[position - 1]
+    ctx = _context(settings, store, job, step, company_codes=_company_codes(settings, job),
+                   run_id=run_id, run_date=run_date, actor=actor)
+    with _job_lease(store, job):
+        outcome = step_kind(step.kind).run(ctx, step.options)
+    if not isinstance(outcome, StepOutcome):
+        msg = f"step kind {step.kind} returned {type(outcome).__name__}, not StepOutcome"
+        raise JobError(msg)
+    return outcome
+
+
+def supply_sap_password(system: SystemConfig, lookup: Callable[[str], str | None]) -> bool:
+    """Fill the system's ``password_env`` in this process from ``lookup(system)`` when it is unset.
+
+    ``lookup`` is where the deployment keeps secrets (an Airflow connection or variable); the
+    environment variable, when set, wins. True when a password was supplied.
+    """
+    if system.is_replay or not system.password_env or os.environ.get(system.password_env):
+        return False
+    secret = lookup(system.name)
+    if not secret:
+        return False
+    os.environ[system.password_env] = secret
+    return True
+
+
+def open_job_store(settings: Settings) -> Store:
+    """The store of the settings (the team's PostgreSQL in a deployment)."""
+    return open_store(settings.store_url)
+
+
+def pool_table(settings: Settings, jobs: Sequence[JobDefinition]) -> dict[str, dict[str, Any]]:
+    """The pools the jobs' DAGs use, in the file format of ``airflow pools import``."""
+    options = airflow_options(settings)
+    found: dict[str, dict[str, Any]] = {}
+    for job in jobs:
+        name, slots = options.pool(job.system)
+        found[name] = {"slots": slots, "description": f"SAP sessions against system {job.system}",
+                       "include_deferred": False}
+    return found
