@@ -50,6 +50,10 @@ class AppContext:
     _store: Store | None = None
 
     def __post_init__(self) -> None:
+        self.configure_logs()
+
+    def configure_logs(self) -> None:
+        """(Re)configure logging from the output options; again when one comes after the command."""
         unattended = not sys.stderr.isatty()
         structured = self.log_json or unattended or self.log_file is not None
         level = ("DEBUG" if self.debug else "INFO") if structured and not self.quiet else \
