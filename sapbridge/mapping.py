@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from sapbridge import convert
+from sapbridge.config import Settings
 from sapbridge.errors import MappingError
 from sapbridge.store.schema import OBJECT_TABLES
 
@@ -52,7 +53,9 @@ __all__ = [
     "RfcRoute",
     "RfcTableRead",
     "load_mapping",
+    "load_mapping_path",
     "load_mappings",
+    "mappings_for",
 ]
 
 _CONVERSIONS = {"str", "date", "datetime", "decimal", "bool", "nonblank", "amount", "const", "due_date"}
@@ -478,6 +481,35 @@ def _validate(mapping: DatasetMapping, table_key: list[str]) -> None:
         if missing:
             msg = f"{where}: key field(s) {', '.join(missing)} not mapped"
             raise MappingError(msg)
+
+
+def load_mapping_path(folders: Sequence[Path], disabled: Collection[str] = ()) -> dict[str, DatasetMapping]:
+    """The mappings found along a search path: for each dataset the first folder that maps it wins,
+    so a site folder overrides one dataset without copying the others. ``disabled`` datasets are
+    left out (a system without them); naming one no folder maps is an error."""
+    existing = [f for f in folders if f.is_dir()]
+    if not existing:
+        msg = f"mappings directory not found: {', '.join(str(f) for f in folders)}"
+        raise MappingError(msg)
+    result: dict[str, DatasetMapping] = {}
+    for folder in reversed(existing):
+        result.update(load_mappings(folder))
+    unknown = sorted(set(disabled) - set(result))
+    if unknown:
+        msg = (f"disabled_datasets names unknown dataset(s): {', '.join(unknown)} "
+               f"(mapped: {', '.join(sorted(result))})")
+        raise MappingError(msg)
+    return {name: mapping for name, mapping in result.items() if name not in disabled}
+
+
+def mappings_for(settings: Settings, system: str | None = None) -> dict[str, DatasetMapping]:
+    """A system's mappings: its search path (site folders first), its disabled datasets left out."""
+    missing = [f for f in settings.mapping_search_path(system)[:-1] if not f.is_dir()]
+    if missing:
+        msg = f"mappings directory not found: {missing[0]}"
+        raise MappingError(msg)
+    return load_mapping_path(settings.mapping_search_path(system),
+                             settings.system(system).disabled_datasets)
 
 
 def load_mappings(directory: str | Path) -> dict[str, DatasetMapping]:

@@ -110,6 +110,8 @@ class SyncRequest:
     routes: Mapping[str, str] = field(default_factory=dict)
     page_size: int = 5000
     lag: timedelta = timedelta(minutes=5)
+    disabled_datasets: frozenset[str] = frozenset()
+    """Datasets the system does not have (``[systems.X] disabled_datasets``): not read."""
 
 
 def datasets_for(objects: Iterable[str]) -> list[str]:
@@ -130,7 +132,7 @@ def run_sync(store: Store, mappings: Mapping[str, DatasetMapping], request: Sync
     """Sync datasets in one transaction; record the run; re-raise any failure after rollback."""
     started = datetime.now(UTC)
     summary = SyncSummary(run_id=run_id, system=request.system, status="running", started_at=started)
-    datasets = datasets_for(request.objects)
+    datasets = [d for d in datasets_for(request.objects) if d not in request.disabled_datasets]
     missing = [d for d in datasets if d not in mappings]
     if missing:
         msg = f"no mapping for dataset(s): {', '.join(missing)} (add mappings/<dataset>.toml)"
