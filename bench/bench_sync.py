@@ -178,8 +178,8 @@ def child_write(fixtures: Path, page_size: int, db: Path) -> dict[str, Any]:
 
 
 def child_pyodata(fixtures: Path, page_size: int, limit: int) -> dict[str, Any]:
+    from devtools.odata_baseline import read_with_pyodata_entities
     from sapbridge.connect import open_odata
-    from sapbridge.odata.baseline import read_with_pyodata_entities
 
     _settings, system = bench_settings(fixtures, page_size)
     mapping = load_mapping(ROOT / "mappings" / "open_items.toml")

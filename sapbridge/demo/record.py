@@ -16,9 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from devtools.demo.fakesap import FakeSapHttp, FakeSapRfc
 from sapbridge.config import DEMO_SYSTEM, SystemConfig, load_settings
 from sapbridge.demo.data import DemoCompany, generate
-from sapbridge.demo.fakesap import FakeSapHttp, FakeSapRfc
 from sapbridge.store import open_store
 from sapbridge.sync.service import Clients, sync_system
 

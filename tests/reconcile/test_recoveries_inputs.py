@@ -147,8 +147,8 @@ def test_config_section_is_validated():
 
 
 def test_a_plain_csv_export_reads_column_wise_and_round_trips(tmp_path, monkeypatch):
+    from devtools.recoveries.synthetic import generate, write_files
     from sapbridge.reconcile.recoveries import inputs
-    from sapbridge.reconcile.recoveries.synthetic import generate, write_files
 
     data = generate(disputes=300, claims=60, seed=4)
     _claims, disputes = write_files(data, tmp_path)
@@ -178,8 +178,8 @@ def test_values_the_fast_path_leaves_alone_are_read_row_by_row(tmp_path):
 
 
 def test_a_plain_claims_csv_reads_column_wise_and_round_trips(tmp_path, monkeypatch):
+    from devtools.recoveries.synthetic import generate, write_files
     from sapbridge.reconcile.recoveries import inputs
-    from sapbridge.reconcile.recoveries.synthetic import generate, write_files
 
     data = generate(disputes=300, claims=80, seed=6)
     claims, _disputes = write_files(data, tmp_path)
