@@ -45,6 +45,7 @@ from sapbridge import convert
 from sapbridge.config import Settings
 from sapbridge.errors import MappingError
 from sapbridge.store.schema import OBJECT_TABLES
+from sapbridge.store.types import sqlite_storage_form
 
 __all__ = [
     "DatasetMapping",
@@ -205,15 +206,6 @@ def _getter(path: str) -> Callable[[Mapping[str, Any]], Any]:
     return nested
 
 
-def _storage(value: Any) -> Any:
-    """SQLite storage form of a canonical value (matches SQLAlchemy's Date/UtcDateTime/Money)."""
-    if value is None or isinstance(value, str | bool | int):
-        return value
-    if hasattr(value, "hour"):
-        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    return str(value) if not hasattr(value, "isoformat") else value.isoformat()
-
-
 def _field_reader(spec: FieldSpec) -> Callable[[Mapping[str, Any]], Any]:
     if spec.convert == "const":
         constant = spec.value
@@ -281,7 +273,8 @@ def _compile_row_builder(fields: Sequence[FieldSpec], *, sqlite: bool, source: s
             msg = f"{source}: field {bad}: {exc}"
             raise MappingError(msg) from exc
         if sqlite:
-            return tuple(v if plain else _storage(v) for v, plain in zip(values, fast_plain, strict=True))
+            return tuple(v if plain else sqlite_storage_form(v)
+                         for v, plain in zip(values, fast_plain, strict=True))
         return tuple(values)
 
     return build
@@ -303,30 +296,61 @@ def _decimal_text(value: Any) -> str | None:
 
 @lru_cache(maxsize=65536)
 def _date_text(value: str) -> Any:
-    return _storage(convert.to_date(value))
+    return sqlite_storage_form(convert.to_date(value))
+
+
+def _plain_text_column(spec: FieldSpec, _sqlite: bool) -> Column:
+    key, to_str = spec.sap, convert.to_str
+    return lambda raws: [(v.strip() or None) if (v := r.get(key)).__class__ is str else to_str(v)
+                         for r in raws]
+
+
+def _decimal_column(spec: FieldSpec, sqlite: bool) -> Column:
+    key = spec.sap
+    to_decimal = _decimal_text if sqlite else convert.to_decimal
+    return lambda raws: [to_decimal(r.get(key)) for r in raws]
+
+
+def _alpha_column(spec: FieldSpec, _sqlite: bool) -> Column:
+    key = spec.sap
+    alpha = lru_cache(maxsize=65536)(convert.alpha(spec.width))
+    return lambda raws: [None if (v := r.get(key)) is None else alpha(v) for r in raws]
+
+
+def _sqlite_date_column(spec: FieldSpec, _sqlite: bool) -> Column:
+    key = spec.sap
+    return lambda raws: [_date_text(v) if (v := r.get(key)).__class__ is str else
+                         sqlite_storage_form(convert.to_date(v)) for r in raws]
+
+
+def _is_plain_amount(spec: FieldSpec) -> bool:
+    """An amount that is only a decimal: no sign field, no internal (shifted) currency amount."""
+    return spec.convert == "amount" and not spec.sign and not (spec.internal and spec.currency)
+
+
+ColumnRule = tuple[str, Callable[[FieldSpec, bool], bool], Callable[[FieldSpec, bool], Column]]
+
+_FAST_COLUMNS: tuple[ColumnRule, ...] = (
+    ("plain text", lambda spec, _sqlite: spec.convert == "str", _plain_text_column),
+    ("decimal or plain amount", lambda spec, _sqlite: spec.convert == "decimal" or _is_plain_amount(spec),
+     _decimal_column),
+    ("ALPHA key", lambda spec, _sqlite: spec.convert == "alpha", _alpha_column),
+    ("date into SQLite", lambda spec, sqlite: spec.convert == "date" and sqlite, _sqlite_date_column),
+)
+"""Fields a page converts in one tight loop, first match wins: (what, applies, build). Only top-
+level SAP fields (no ``nav/Field`` path); every other field goes row by row through its reader."""
 
 
 def _column_builder(spec: FieldSpec, *, sqlite: bool) -> Column:
     """One field's values for a page of raw rows, in storage form when ``sqlite``."""
-    key = spec.sap
-    to_str = convert.to_str
-    if spec.convert == "str" and "/" not in key:
-        return lambda raws: [(v.strip() or None) if (v := r.get(key)).__class__ is str else to_str(v)
-                             for r in raws]
-    plain_amount = spec.convert == "amount" and not spec.sign and not (spec.internal and spec.currency)
-    if (spec.convert == "decimal" or plain_amount) and "/" not in key:
-        to_decimal = _decimal_text if sqlite else convert.to_decimal
-        return lambda raws: [to_decimal(r.get(key)) for r in raws]
-    if spec.convert == "alpha" and "/" not in key:
-        alpha = lru_cache(maxsize=65536)(convert.alpha(spec.width))
-        return lambda raws: [None if (v := r.get(key)) is None else alpha(v) for r in raws]
-    if spec.convert == "date" and sqlite and "/" not in key:
-        return lambda raws: [_date_text(v) if (v := r.get(key)).__class__ is str else
-                             _storage(convert.to_date(v)) for r in raws]
+    if "/" not in spec.sap:
+        for _what, applies, build in _FAST_COLUMNS:
+            if applies(spec, sqlite):
+                return build(spec, sqlite)
     read = _field_reader(spec)
     if not sqlite:
         return lambda raws: [read(r) for r in raws]
-    return lambda raws: [_storage(read(r)) for r in raws]
+    return lambda raws: [sqlite_storage_form(read(r)) for r in raws]
 
 
 def _first_bad_field(raw: Mapping[str, Any], readers: Sequence[Callable[[Mapping[str, Any]], Any]],
