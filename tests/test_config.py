@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,22 @@ def test_sync_all_and_systems_test_pass_on_a_site_without_disputes_or_credit(tmp
     assert tested.exit_code == 0, tested.output
     assert "API_CRDTMBUSINESSPARTNER" not in tested.output
     assert "ZFSCM_DISPUTE_SRV" not in tested.output
+
+
+@pytest.mark.parametrize(("section", "expected"), [
+    ('[kpi]\nnot_a_kpi_key = 1\n', "not_a_kpi_key"),
+    ('[cash]\nrule = ["reference"]\n', r"rule \(did you mean rules\?\)"),
+    ('[recoveries]\nwindow_day = 3\n', r"window_day \(did you mean window_days\?\)"),
+    ('[users.alice]\nroles = ["nobody"]\n', "unknown role"),
+])
+def test_any_command_refuses_a_broken_component_section_at_start(tmp_path: Path, section: str,
+                                                                 expected: str) -> None:
+    from click.testing import CliRunner
+
+    from sapbridge.cli import cli
+
+    path = _config(tmp_path, section)
+    result = CliRunner().invoke(cli, ["--config", str(path), "systems", "list"])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, ConfigError)
+    assert re.search(expected, str(result.exception))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sapbridge.audit.auditlog import AuditLog
 from sapbridge.cli.audit_anchor import anchor_after_command
+from sapbridge.cli.config_check import check_sections
 from sapbridge.config import Settings, load_settings
 from sapbridge.errors import ConfigError
 from sapbridge.logs import configure_logging, console_level, new_run_id, redact
@@ -65,7 +66,9 @@ class AppContext:
     def settings(self) -> Settings:
         """The validated settings (read on first use)."""
         if self._settings is None:
-            self._settings = load_settings(self.config_path, store_url=self.db_url)
+            settings = load_settings(self.config_path, store_url=self.db_url)
+            check_sections(settings)
+            self._settings = settings
         return self._settings
 
     @property

@@ -134,7 +134,7 @@ def test_config_section_is_validated():
     assert config.window_days == 30
     assert config.tolerance(Decimal("1000")) == Decimal("10")
     assert config.closed_statuses == frozenset({"30", "40"})
-    with pytest.raises(ConfigError, match="unknown keys: windw_days"):
+    with pytest.raises(ConfigError, match=r"unknown key\(s\): windw_days \(did you mean window_days\?\)"):
         RecoveriesConfig.from_section({"windw_days": 3})
     with pytest.raises(ConfigError, match="tolerance_amount: not an amount"):
         RecoveriesConfig.from_section({"tolerance_amount": "lots"})
