@@ -1,22 +1,33 @@
-"""Bulk upserts of canonical rows into the store, and marking rows SAP no longer returns.
+"""Writes of canonical rows into the store, the stored digests they are compared with, and
+marking rows SAP no longer returns.
 
-This is the hot path of a sync: rows arrive as tuples in storage form from the mapping's row
-builder and go to the driver's ``executemany`` with one prepared upsert, so no per-row objects
-are built. Column names come from our own schema, never from user input.
+Rows arrive as tuples in storage form from the mapping's batch builder, each with its digest,
+and go to the driver's ``executemany`` with one prepared upsert whose tracking values (system,
+run, time) are bound once per statement, not per row. An empty partition is loaded by plain
+INSERT (SQLite) or COPY (PostgreSQL), falling back to the upsert for a page that repeats a key.
+Column and table names come from our own schema, never from user input.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, func, select, tuple_
+from sqlalchemy import Table, and_, column, func, or_, select, table, tuple_
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 __all__ = ["DatasetWriter"]
 
 TRACKING = ("system", "status", "cleared_at", "first_seen_at", "last_seen_at", "last_seen_run")
+
+Stored = tuple[int | None, str]
+"""A stored row's digest (None before digests existed) and status."""
+
+LOOKUP_CHUNK = 1000
+"""Keys per stored-digest lookup statement (SQLite binds at most 32,766 values)."""
 
 _CONFLICT_OVERRIDES: dict[str, dict[str, str]] = {
     "blocked_orders": {
@@ -68,7 +79,7 @@ _DERIVED: dict[str, Callable[[Sequence[str]], list[tuple[str, Callable[[tuple[An
 
 
 class DatasetWriter:
-    """Upserts one dataset's rows for one system within the caller's transaction."""
+    """Writes one dataset's rows for one system within the caller's transaction."""
 
     def __init__(self, conn: Connection, table: Table, columns: Sequence[str], *, system: str,
                  run_id: str, now: datetime) -> None:
@@ -81,44 +92,114 @@ class DatasetWriter:
         self.columns = list(columns)
         derive = _DERIVED.get(table.name)
         self.derived = derive(self.columns) if derive and "credit_status" in self.columns else []
-        now_value: Any = now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds") \
-            if self.sqlite else now
-        self.tail = (system, "open", None, now_value, now_value, run_id)
-        self.sql = self._upsert_sql()
         self.key = [c.name for c in table.primary_key.columns if c.name != "system"]
+        self.names = [*self.columns, *(name for name, _ in self.derived), "row_digest"]
+        self.upsert_sql = self._insert_sql(upsert=True)
+        self.insert_sql = self._insert_sql(upsert=False)
 
-    def _upsert_sql(self) -> str:
-        derived = [name for name, _ in self.derived]
-        names = [*self.columns, *derived, *TRACKING]
+    # ------------------------------------------------------------------ statements
+
+    def _literal(self, value: Any) -> str:
+        if value is None:
+            return "NULL"
+        if isinstance(value, datetime):
+            stamp = value.astimezone(UTC)
+            value = stamp.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds") \
+                if self.sqlite else stamp.isoformat()
+        text = "'" + str(value).replace("'", "''") + "'"
+        return text if self.sqlite else text.replace("%", "%%")
+
+    def _tracking_values(self) -> tuple[Any, ...]:
+        return (self.system, "open", None, self.now, self.now, self.run_id)
+
+    def _insert_sql(self, *, upsert: bool) -> str:
         marker = "?" if self.sqlite else "%s"
+        values = [marker] * len(self.names) + [self._literal(v) for v in self._tracking_values()]
+        if not self.sqlite:
+            values[-3:-1] = [f"{v}::timestamptz" for v in values[-3:-1]]
+        sql = (f"INSERT INTO {self.table.name} ({', '.join([*self.names, *TRACKING])}) "
+               f"VALUES ({', '.join(values)})")
+        if not upsert:
+            return sql
         keys = [c.name for c in self.table.primary_key.columns]
         overrides = _CONFLICT_OVERRIDES.get(self.table.name, {})
         updates = [f"{c} = excluded.{c}" for c in self.columns if c not in keys and c not in overrides]
-        updates += [f"{c} = {overrides[c]}" for c in derived if c in overrides]
-        updates += ["status = 'open'", "cleared_at = NULL", "last_seen_at = excluded.last_seen_at",
-                    "last_seen_run = excluded.last_seen_run"]
-        return (
-            f"INSERT INTO {self.table.name} ({', '.join(names)}) "
-            f"VALUES ({', '.join([marker] * len(names))}) "
-            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {', '.join(updates)}"
-        )
+        updates += [f"{c} = {overrides[c]}" for c, _ in self.derived if c in overrides]
+        updates += ["row_digest = excluded.row_digest", "status = 'open'", "cleared_at = NULL",
+                    "last_seen_at = excluded.last_seen_at", "last_seen_run = excluded.last_seen_run"]
+        return f"{sql} ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {', '.join(updates)}"
 
-    def upsert(self, rows: Iterable[tuple[Any, ...]]) -> int:
-        """Insert or refresh rows; returns how many were written."""
-        tail = self.tail
+    def _bound(self, rows: Sequence[tuple[Any, ...]], digests: Sequence[int]) -> list[tuple[Any, ...]]:
         if self.derived:
             derived = [fn for _, fn in self.derived]
-            batch = [row + tuple(fn(row) for fn in derived) + tail for row in rows]
-        else:
-            batch = [row + tail for row in rows]
-        if batch:
-            self.conn.exec_driver_sql(self.sql, batch)
-        return len(batch)
+            return [row + tuple(fn(row) for fn in derived) + (digest,)
+                    for row, digest in zip(rows, digests, strict=True)]
+        return [(*row, digest) for row, digest in zip(rows, digests, strict=True)]
 
-    def count(self, partition: tuple[str, str] | None = None) -> int:
-        """Rows of this system (and partition) in the table, whatever their status."""
-        query = select(func.count()).select_from(self.table).where(self._scope(partition))
+    # ------------------------------------------------------------------ writes
+
+    def upsert(self, rows: Sequence[tuple[Any, ...]], digests: Sequence[int]) -> int:
+        """Insert or refresh rows with their digests; returns how many were written."""
+        if rows:
+            self.conn.exec_driver_sql(self.upsert_sql, self._bound(rows, digests))
+        return len(rows)
+
+    def insert_new(self, rows: Sequence[tuple[Any, ...]], digests: Sequence[int]) -> int:
+        """Rows of an empty partition, by plain INSERT or COPY; a page repeating a key upserts."""
+        if not rows:
+            return 0
+        bound = self._bound(rows, digests)
+        savepoint = self.conn.begin_nested()
+        try:
+            if self.sqlite:
+                self.conn.exec_driver_sql(self.insert_sql, bound)
+            else:
+                self._copy(bound)
+        except IntegrityError:
+            savepoint.rollback()
+            self.conn.exec_driver_sql(self.upsert_sql, bound)
+        else:
+            savepoint.commit()
+        return len(rows)
+
+    def _copy(self, bound: Sequence[tuple[Any, ...]]) -> None:
+        tail = self._tracking_values()
+        statement = f"COPY {self.table.name} ({', '.join([*self.names, *TRACKING])}) FROM STDIN"
+        driver = self.conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in bound:
+                copy.write_row(row + tail)
+
+    # ------------------------------------------------------------------ reads
+
+    def count(self, partition: tuple[str, str] | None = None, *, open_only: bool = False) -> int:
+        """Rows of this system (and partition) in the table, open ones only if asked."""
+        condition = self._scope(partition)
+        if open_only:
+            condition = and_(condition, self.table.c.status == "open")
+        query = select(func.count()).select_from(self.table).where(condition)
         return int(self.conn.execute(query).scalar_one())
+
+    def stored_digests(self, keys: Sequence[tuple[Any, ...]]) -> dict[tuple[Any, ...], Stored]:
+        """Stored (digest, status) of each of these keys the store holds for this system."""
+        found: dict[tuple[Any, ...], Stored] = {}
+        width = len(self.key)
+        names = ", ".join(self.key)
+        head = f"SELECT {names}, row_digest, status FROM {self.table.name} WHERE system = "
+        for start in range(0, len(keys), LOOKUP_CHUNK):
+            chunk = keys[start:start + LOOKUP_CHUNK]
+            if self.sqlite:
+                rows = f"({', '.join('?' * width)})"
+                sql = f"{head}? AND ({names}) IN (VALUES {', '.join([rows] * len(chunk))})"
+                params: tuple[Any, ...] = (self.system, *(v for key in chunk for v in key))
+            else:
+                arrays = ", ".join(["%s::text[]"] * width)
+                sql = f"{head}%s AND ({names}) IN (SELECT * FROM unnest({arrays}))"
+                params = (self.system, *([key[i] for key in chunk] for i in range(width)))
+            for row in self.conn.exec_driver_sql(sql, params):
+                found[tuple(row[:width])] = (row[width], row[width + 1])
+        return found
 
     def known_keys(self, keys: Sequence[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
         """Which of these keys the store already holds for this system."""
@@ -130,16 +211,47 @@ class DatasetWriter:
         query = select(*cols).where(self.table.c.system == self.system, target.in_(values))
         return {tuple(row) for row in self.conn.execute(query)}
 
-    def mark_absent(self, partition: tuple[str, str] | None = None) -> int:
-        """Mark rows this run did not see as cleared (snapshot semantics); returns how many."""
-        table = self.table
-        statement = (
-            table.update()
-            .where(self._scope(partition), table.c.status == "open",
-                   table.c.last_seen_run != self.run_id)
-            .values(status="cleared", cleared_at=self.now)
-        )
+    def unwritten_open_digests(self, partition: tuple[str, str] | None) -> list[int | None]:
+        """Digests of the open rows this run did not write: seen unchanged, or not seen at all."""
+        target = self.table
+        query = select(target.c.row_digest).where(self._scope(partition), target.c.status == "open",
+                                                 target.c.last_seen_run != self.run_id)
+        return [row[0] for row in self.conn.execute(query)]
+
+    # ------------------------------------------------------------------ clearing
+
+    def clear_unseen(self, partition: tuple[str, str] | None, digests: Sequence[int],
+                     *, without_digest: bool) -> int:
+        """Mark cleared the open rows this run did not write whose digest is one of ``digests``
+        (rows not seen), and those without a digest when asked; returns how many."""
+        target = self.table
+        condition = and_(self._scope(partition), target.c.status == "open",
+                         target.c.last_seen_run != self.run_id)
+        chosen = []
+        if digests:
+            self.conn.exec_driver_sql("CREATE TEMPORARY TABLE IF NOT EXISTS sync_unseen (digest BIGINT)")
+            self.conn.exec_driver_sql("DELETE FROM sync_unseen")
+            marker = "?" if self.sqlite else "%s"
+            self.conn.exec_driver_sql(f"INSERT INTO sync_unseen (digest) VALUES ({marker})",
+                                      [(d,) for d in digests])
+            chosen.append(target.c.row_digest.in_(select(_UNSEEN.c.digest)))
+        if without_digest:
+            chosen.append(target.c.row_digest.is_(None))
+        if not chosen:
+            return 0
+        statement = target.update().where(condition, or_(*chosen)).values(status="cleared",
+                                                                          cleared_at=self.now)
         return int(self.conn.execute(statement).rowcount or 0)
+
+    @contextmanager
+    def indexes_deferred(self) -> Iterator[None]:
+        """Drop the table's secondary indexes for a bulk load and build them again after it."""
+        indexes = list(self.table.indexes)
+        for index in indexes:
+            index.drop(self.conn)
+        yield
+        for index in indexes:
+            index.create(self.conn)
 
     def _scope(self, partition: tuple[str, str] | None) -> Any:
         condition = self.table.c.system == self.system
@@ -147,3 +259,7 @@ class DatasetWriter:
             column, value = partition
             condition = and_(condition, self.table.c[column] == value)
         return condition
+
+
+_UNSEEN = table("sync_unseen", column("digest"))
+"""A temporary table of the digests of rows a snapshot did not see (filled per partition)."""
