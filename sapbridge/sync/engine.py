@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -255,18 +256,19 @@ def _sync_dataset(conn: Connection, mapping: DatasetMapping, request: SyncReques
     )
     result = DatasetSummary(dataset=mapping.dataset, route=route_name, mode="full",
                             partitions=[p or "*" for p in partitions])
-    for partition in partitions:
-        bookmark = get_bookmark(conn, request.system, mapping.dataset, partition or "*") \
-            if incremental_capable else None
-        incremental = bookmark is not None and not request.full
-        result.mode = "incremental" if incremental else "full"
-        newest = _sync_partition(work, partition, since=bookmark - request.lag if incremental and bookmark
-                                 else None, result=result, progress=progress)
-        if incremental_capable:
-            latest = min(newest, now) if newest else bookmark
-            if latest is not None:
-                set_bookmark(conn, request.system, mapping.dataset, partition or "*", latest, now)
-                result.bookmark = latest.isoformat()
+    with writer.indexes_deferred() if writer.table_is_empty() else nullcontext():
+        for partition in partitions:
+            bookmark = get_bookmark(conn, request.system, mapping.dataset, partition or "*") \
+                if incremental_capable else None
+            incremental = bookmark is not None and not request.full
+            result.mode = "incremental" if incremental else "full"
+            since = bookmark - request.lag if incremental and bookmark else None
+            newest = _sync_partition(work, partition, since=since, result=result, progress=progress)
+            if incremental_capable:
+                latest = min(newest, now) if newest else bookmark
+                if latest is not None:
+                    set_bookmark(conn, request.system, mapping.dataset, partition or "*", latest, now)
+                    result.bookmark = latest.isoformat()
     result.seconds = round(time.perf_counter() - clock, 3)
     log.info("dataset_synced", **{k: v for k, v in asdict(result).items() if k != "partitions"})
     return result

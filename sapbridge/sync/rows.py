@@ -9,17 +9,17 @@ worker would cost more to start than it saves.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import msgspec
 import orjson
 
-from sapbridge.mapping import DatasetMapping, FieldSpec, ODataRoute
+from sapbridge.mapping import DatasetMapping, FieldSpec, ODataRoute, values_converter
 from sapbridge.sync.guards import check_lengths
+from sapbridge.sync.worker import ConversionWorker
 
 __all__ = ["KeyReader", "PageConverter", "RowConversion"]
 
@@ -59,11 +59,10 @@ class KeyReader:
         specs = {spec.name: spec for spec in route.fields}
         self.specs: list[FieldSpec] = [specs[name] for name in mapping.key]
         fields = [(f"k{i}", Any, None) for i in range(len(self.specs))]
-        struct = msgspec.defstruct("Key", fields, rename={f"k{i}": s.sap for i, s in enumerate(self.specs)})
-        self.decode = msgspec.json.Decoder(struct).decode
-        self.names = [spec.sap for spec in self.specs]
-        key_route = replace(route, fields=tuple(self.specs))
-        self.build = mapping.batch_builder(key_route, sqlite=sqlite)
+        struct = msgspec.defstruct("Key", fields, rename={f"k{i}": s.sap for i, s in enumerate(self.specs)},
+                                   array_like=False, gc=False)
+        self.decode = msgspec.json.Decoder(list[struct]).decode  # type: ignore[valid-type]
+        self.converters = [values_converter(spec, sqlite=sqlite) for spec in self.specs]
 
     @staticmethod
     def supports(mapping: DatasetMapping, route: ODataRoute) -> bool:
@@ -74,19 +73,24 @@ class KeyReader:
 
     def keys(self, raws: Sequence[Any]) -> list[tuple[Any, ...]]:
         """The canonical key of each raw entity, in order."""
-        decode, names, astuple = self.decode, self.names, msgspec.structs.astuple
-        return self.build([dict(zip(names, astuple(decode(raw)), strict=True)) for raw in raws])
+        decoded = self.decode(b"[" + b",".join(raws) + b"]")
+        columns = [convert(list(map(attrgetter(f"k{i}"), decoded)))
+                   for i, convert in enumerate(self.converters)]
+        return list(zip(*columns, strict=True))
 
 
 @dataclass
 class PageConverter:
-    """Converts pages of raw entities, in a worker process once pages are big enough."""
+    """Converts pages of raw entities, in a worker process once pages are big enough.
+
+    Results are collected in submission order: the caller finishes pages first in, first out.
+    """
 
     min_rows: int = 2000
     """Pages with fewer rows to convert are converted in-process."""
     depth: int = 2
     """Pages converted ahead of the writer at most."""
-    _pool: ProcessPoolExecutor | None = field(default=None, repr=False)
+    _worker: ConversionWorker | None = field(default=None, repr=False)
 
     def submit(self, conversion: RowConversion, raws: Sequence[Any]) -> Callable[[], list[tuple[Any, ...]]]:
         """Start converting raw entities; the returned callable waits for the rows."""
@@ -96,16 +100,13 @@ class PageConverter:
         if len(raws) < self.min_rows:
             rows = conversion.json_rows(payload)
             return lambda: rows
-        future: Future[list[tuple[Any, ...]]] = self._executor().submit(_convert_json, conversion, payload)
-        return future.result
-
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        return self._pool
+        if self._worker is None:
+            self._worker = ConversionWorker()
+        self._worker.submit(_convert_json, conversion, payload)
+        return self._worker.result
 
     def close(self) -> None:
         """Stop the worker process, if one was started."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None

@@ -3,8 +3,10 @@ marking rows SAP no longer returns.
 
 Rows arrive as tuples in storage form from the mapping's batch builder, each with its digest,
 and go to the driver's ``executemany`` with one prepared upsert whose tracking values (system,
-run, time) are bound once per statement, not per row. An empty partition is loaded by plain
-INSERT (SQLite) or COPY (PostgreSQL), falling back to the upsert for a page that repeats a key.
+run, time) are bound once per statement, not per row. An empty partition is loaded by COPY on
+PostgreSQL (falling back to the upsert for a page that repeats a key); on SQLite the upsert of a
+row without conflict costs what a plain INSERT does. A table that was empty gets its secondary
+indexes built after the load.
 Column and table names come from our own schema, never from user input.
 """
 
@@ -94,8 +96,7 @@ class DatasetWriter:
         self.derived = derive(self.columns) if derive and "credit_status" in self.columns else []
         self.key = [c.name for c in table.primary_key.columns if c.name != "system"]
         self.names = [*self.columns, *(name for name, _ in self.derived), "row_digest"]
-        self.upsert_sql = self._insert_sql(upsert=True)
-        self.insert_sql = self._insert_sql(upsert=False)
+        self.upsert_sql = self._insert_sql()
 
     # ------------------------------------------------------------------ statements
 
@@ -112,15 +113,13 @@ class DatasetWriter:
     def _tracking_values(self) -> tuple[Any, ...]:
         return (self.system, "open", None, self.now, self.now, self.run_id)
 
-    def _insert_sql(self, *, upsert: bool) -> str:
+    def _insert_sql(self) -> str:
         marker = "?" if self.sqlite else "%s"
         values = [marker] * len(self.names) + [self._literal(v) for v in self._tracking_values()]
         if not self.sqlite:
             values[-3:-1] = [f"{v}::timestamptz" for v in values[-3:-1]]
         sql = (f"INSERT INTO {self.table.name} ({', '.join([*self.names, *TRACKING])}) "
                f"VALUES ({', '.join(values)})")
-        if not upsert:
-            return sql
         keys = [c.name for c in self.table.primary_key.columns]
         overrides = _CONFLICT_OVERRIDES.get(self.table.name, {})
         updates = [f"{c} = excluded.{c}" for c in self.columns if c not in keys and c not in overrides]
@@ -145,16 +144,18 @@ class DatasetWriter:
         return len(rows)
 
     def insert_new(self, rows: Sequence[tuple[Any, ...]], digests: Sequence[int]) -> int:
-        """Rows of an empty partition, by plain INSERT or COPY; a page repeating a key upserts."""
+        """Rows of an empty partition: COPY on PostgreSQL (a page repeating a key upserts)."""
         if not rows:
             return 0
         bound = self._bound(rows, digests)
+        if self.sqlite:
+            # Without a conflict SQLite's upsert costs what a plain INSERT does; a savepoint to
+            # retry a page that repeats a key would cost more (a statement journal per page).
+            self.conn.exec_driver_sql(self.upsert_sql, bound)
+            return len(rows)
         savepoint = self.conn.begin_nested()
         try:
-            if self.sqlite:
-                self.conn.exec_driver_sql(self.insert_sql, bound)
-            else:
-                self._copy(bound)
+            self._copy(bound)
         except IntegrityError:
             savepoint.rollback()
             self.conn.exec_driver_sql(self.upsert_sql, bound)
@@ -167,9 +168,14 @@ class DatasetWriter:
         statement = f"COPY {self.table.name} ({', '.join([*self.names, *TRACKING])}) FROM STDIN"
         driver = self.conn.connection.driver_connection
         assert driver is not None
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in bound:
-                copy.write_row(row + tail)
+        from psycopg.errors import UniqueViolation
+
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in bound:
+                    copy.write_row(row + tail)
+        except UniqueViolation as exc:
+            raise IntegrityError(statement, None, exc) from exc
 
     # ------------------------------------------------------------------ reads
 
@@ -181,6 +187,10 @@ class DatasetWriter:
         query = select(func.count()).select_from(self.table).where(condition)
         return int(self.conn.execute(query).scalar_one())
 
+    def table_is_empty(self) -> bool:
+        """True when the table holds no row at all (of any system): a first load."""
+        return self.conn.execute(select(1).select_from(self.table).limit(1)).first() is None
+
     def stored_digests(self, keys: Sequence[tuple[Any, ...]]) -> dict[tuple[Any, ...], Stored]:
         """Stored (digest, status) of each of these keys the store holds for this system."""
         found: dict[tuple[Any, ...], Stored] = {}
@@ -191,15 +201,30 @@ class DatasetWriter:
             chunk = keys[start:start + LOOKUP_CHUNK]
             if self.sqlite:
                 rows = f"({', '.join('?' * width)})"
-                sql = f"{head}? AND ({names}) IN (VALUES {', '.join([rows] * len(chunk))})"
+                listed = ", ".join(f"column{i + 1}" for i in range(width))
+                # Selecting from the VALUES list (not ``IN (VALUES ...)``) lets SQLite search the
+                # whole primary key instead of scanning every row of the system.
+                sql = (f"{head}? AND ({names}) IN (SELECT {listed} FROM "
+                       f"(VALUES {', '.join([rows] * len(chunk))}))")
                 params: tuple[Any, ...] = (self.system, *(v for key in chunk for v in key))
             else:
                 arrays = ", ".join(["%s::text[]"] * width)
                 sql = f"{head}%s AND ({names}) IN (SELECT * FROM unnest({arrays}))"
                 params = (self.system, *([key[i] for key in chunk] for i in range(width)))
-            for row in self.conn.exec_driver_sql(sql, params):
-                found[tuple(row[:width])] = (row[width], row[width + 1])
+            for row in self._fetch(sql, params):
+                found[row[:width]] = (row[width], row[width + 1])
         return found
+
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Plain tuples from the driver's own cursor, inside this transaction (a hot path)."""
+        driver = self.conn.connection.driver_connection
+        assert driver is not None
+        cursor = driver.cursor()
+        try:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
 
     def known_keys(self, keys: Sequence[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
         """Which of these keys the store already holds for this system."""
@@ -213,10 +238,14 @@ class DatasetWriter:
 
     def unwritten_open_digests(self, partition: tuple[str, str] | None) -> list[int | None]:
         """Digests of the open rows this run did not write: seen unchanged, or not seen at all."""
-        target = self.table
-        query = select(target.c.row_digest).where(self._scope(partition), target.c.status == "open",
-                                                 target.c.last_seen_run != self.run_id)
-        return [row[0] for row in self.conn.execute(query)]
+        marker = "?" if self.sqlite else "%s"
+        sql = (f"SELECT row_digest FROM {self.table.name} WHERE system = {marker} "
+               f"AND status = 'open' AND last_seen_run <> {marker}")
+        params: list[Any] = [self.system, self.run_id]
+        if partition is not None:
+            sql += f" AND {self.table.c[partition[0]].name} = {marker}"
+            params.append(partition[1])
+        return [row[0] for row in self._fetch(sql, params)]
 
     # ------------------------------------------------------------------ clearing
 
