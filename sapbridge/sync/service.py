@@ -66,7 +66,8 @@ class Clients:
 def sync_system(settings: Settings, store: Store, *, system: str | None, objects: Sequence[str],
                 company_codes: Sequence[str] = (), full: bool = False, route: str | None = None,
                 record_dir: Path | None = None, run_id: str, actor: str,
-                progress: ProgressFactory | None = None, clients: Clients | None = None) -> SyncSummary:
+                progress: ProgressFactory | None = None, clients: Clients | None = None,
+                allow_mass_clear: bool = False, max_clear_share: float | None = None) -> SyncSummary:
     """Sync the named objects of a system into the store (see :func:`run_sync`)."""
     target = settings.system(system)
     if record_dir is not None and target.is_replay:
@@ -78,7 +79,9 @@ def sync_system(settings: Settings, store: Store, *, system: str | None, objects
     routes = {"*": route} if route else dict(target.routes)
     request = SyncRequest(system=target.name, objects=objects,
                           company_codes=list(company_codes) or list(target.company_codes),
-                          full=full, routes=routes, page_size=target.page_size)
+                          full=full, routes=routes, page_size=target.page_size,
+                          allow_mass_clear=allow_mass_clear,
+                          **({"max_clear_share": max_clear_share} if max_clear_share is not None else {}))
     clients = clients or Clients(target, record_dir=record_dir)
     try:
         return run_sync(store, load_mappings(settings.mappings_dir), request, clients.source,
