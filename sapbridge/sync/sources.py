@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
+import orjson
+
 from sapbridge.errors import MappingError
 from sapbridge.mapping import ODataRoute, RfcRoute, RfcTableRead
 from sapbridge.odata.errors import parse_json
@@ -32,6 +34,10 @@ class RawBatch:
 
     def __len__(self) -> int:
         return len(self.raws)
+
+    def decoded(self) -> list[dict[str, Any]]:
+        """The entities as dicts (what an RFC batch holds)."""
+        return list(orjson.loads(b"[" + b",".join(self.raws) + b"]"))
 
 
 Batch = list[Mapping[str, Any]] | RawBatch
