@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +80,9 @@ def sync_system(settings: Settings, store: Store, *, system: str | None, objects
     request = SyncRequest(system=target.name, objects=objects,
                           company_codes=list(company_codes) or list(target.company_codes),
                           full=full, routes=routes, page_size=target.page_size,
-                          allow_mass_clear=allow_mass_clear,
-                          **({"max_clear_share": max_clear_share} if max_clear_share is not None else {}))
+                          allow_mass_clear=allow_mass_clear)
+    if max_clear_share is not None:
+        request = replace(request, max_clear_share=max_clear_share)
     clients = clients or Clients(target, record_dir=record_dir)
     try:
         return run_sync(store, load_mappings(settings.mappings_dir), request, clients.source,
