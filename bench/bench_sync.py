@@ -14,8 +14,10 @@ Steps, all in one run so the ratios are fair on a noisy machine:
 
 Usage::
 
-    python bench/bench_sync.py --rows 1000000 --baseline-rows 100000 \\
+    python bench/bench_sync.py --rows 1000000 --baseline-rows 100000 --repeat 3 \\
         --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres --compare-with /tmp/old
+
+``--fixtures DIR`` keeps the recorded pages for the next run; ``--only resync`` runs some measures.
 """
 
 from __future__ import annotations
@@ -147,7 +149,10 @@ def record(fixtures: Path, rows: int, page_size: int, day: int = 1) -> None:
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak RSS of this process, or of its conversion worker if that was larger."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, worker) / 1024
 
 
 def _sync(store: Any, fixtures: Path, page_size: int, run_id: str) -> tuple[Any, float]:
@@ -314,30 +319,39 @@ def measure(args: argparse.Namespace, work: Path) -> list[tuple[str, dict[str, A
     size = str(args.page_size)
     print(f"recording {args.rows:,} rows for two days and {small_rows:,} rows, pages of {size} ...",
           flush=True)
-    record(day1, args.rows, args.page_size)
-    record(day2, args.rows, args.page_size, day=2)
-    record(small, small_rows, args.page_size)
-    sqlite = "sqlite://"
-    results = [
-        ("first load, SQLite", run_child("first", str(day1), size, sqlite)),
-        ("first load, SQLite, a tenth of the rows", run_child("first", str(small), size, sqlite)),
-        ("daily resync, SQLite", run_child("resync", str(day1), size, str(day2), sqlite)),
+    for folder, rows, day in [(day1, args.rows, 1), (day2, args.rows, 2), (small, small_rows, 1)]:
+        if not (folder / "done").exists():
+            record(folder, rows, args.page_size, day=day)
+            (folder / "done").write_text(str(rows))
+    sqlite, limit = "sqlite://", str(args.baseline_rows)
+    plan: list[tuple[str, tuple[str, ...], Path | None]] = [
+        ("first load, SQLite", ("first", str(day1), size, sqlite), None),
+        ("first load, SQLite, a tenth of the rows", ("first", str(small), size, sqlite), None),
+        ("daily resync, SQLite", ("resync", str(day1), size, str(day2), sqlite), None),
     ]
     if args.pg_url:
-        results += [
-            ("first load, PostgreSQL (COPY)", run_child("first", str(day1), size, args.pg_url)),
-            ("daily resync, PostgreSQL", run_child("resync", str(day1), size, str(day2), args.pg_url)),
+        plan += [
+            ("first load, PostgreSQL (COPY)", ("first", str(day1), size, args.pg_url), None),
+            ("daily resync, PostgreSQL", ("resync", str(day1), size, str(day2), args.pg_url), None),
         ]
     if args.compare_with:
-        results.append(("daily resync, SQLite, code before", run_child(
-            "resync", str(day1), size, str(day2), sqlite, code=args.compare_with)))
-    limit = str(args.baseline_rows)
-    results += [
-        ("ceiling: SQLite INSERT of mapped rows alone", run_child("write", str(day1), size, sqlite)),
-        ("ceiling: decode + map (first load's read)", run_child("hot", str(day1), size, str(args.rows))),
-        ("ceiling: raw decode + digest + key (resync)", run_child("raw", str(day1), size, str(args.rows))),
-        ("baseline: pyodata per-entity reading", run_child("pyodata", str(day1), size, limit)),
+        plan.append(("daily resync, SQLite, code before", ("resync", str(day1), size, str(day2), sqlite),
+                     args.compare_with))
+    plan += [
+        ("ceiling: SQLite INSERT of mapped rows alone", ("write", str(day1), size, sqlite), None),
+        ("ceiling: decode + map (first load's read)", ("hot", str(day1), size, str(args.rows)), None),
+        ("ceiling: raw decode + digest + key (resync)", ("raw", str(day1), size, str(args.rows)), None),
+        ("baseline: pyodata per-entity reading", ("pyodata", str(day1), size, limit), None),
     ]
+    results = []
+    for label, child_args, code in plan:
+        if args.only and not any(word in label for word in args.only):
+            continue
+        best = min((run_child(*child_args, code=code) for _ in range(args.repeat)),
+                   key=lambda r: r["seconds"])
+        rate = best["rows"] / best["seconds"]
+        print(f"  {label}: {rate:,.0f} rows/s, {best['peak_mb']:.0f} MB", flush=True)
+        results.append((label, best))
     return results
 
 
@@ -351,15 +365,16 @@ def report(results: list[tuple[str, dict[str, Any]]]) -> None:
     for label, result in results:
         if "counts" in result and result["counts"].get("unchanged") is not None:
             print(f"{label}: {result['counts']}")
-    pyodata = rate["baseline: pyodata per-entity reading"]
-    resync = rate["daily resync, SQLite"]
-    print(f"resync vs pyodata reading: {resync / pyodata:.1f}x")
-    if "daily resync, SQLite, code before" in rate:
+    resync = rate.get("daily resync, SQLite")
+    if resync and "baseline: pyodata per-entity reading" in rate:
+        print(f"resync vs pyodata reading: {resync / rate['baseline: pyodata per-entity reading']:.1f}x")
+    if resync and "daily resync, SQLite, code before" in rate:
         print(f"resync vs the code before: {resync / rate['daily resync, SQLite, code before']:.1f}x")
     by_label = dict(results)
-    full, tenth = by_label["first load, SQLite"], by_label["first load, SQLite, a tenth of the rows"]
-    print(f"peak memory {tenth['peak_mb']:.0f} MB at {tenth['rows']:,} rows, "
-          f"{full['peak_mb']:.0f} MB at {full['rows']:,} rows")
+    if "first load, SQLite" in by_label and "first load, SQLite, a tenth of the rows" in by_label:
+        full, tenth = by_label["first load, SQLite"], by_label["first load, SQLite, a tenth of the rows"]
+        print(f"peak memory {tenth['peak_mb']:.0f} MB at {tenth['rows']:,} rows, "
+              f"{full['peak_mb']:.0f} MB at {full['rows']:,} rows")
 
 
 def main() -> None:
@@ -369,10 +384,16 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=5000)
     parser.add_argument("--pg-url", help="PostgreSQL server URL (a scratch database is made per run)")
     parser.add_argument("--compare-with", type=Path, help="a checkout of older code to resync with too")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each measure; the best is kept")
+    parser.add_argument("--only", nargs="+", help="measures whose label contains one of these words")
+    parser.add_argument("--fixtures", type=Path, help="keep (and reuse) the recorded pages here")
     parser.add_argument("--child", nargs="+")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child[0], args.child[1:])))
+        return
+    if args.fixtures:
+        report(measure(args, args.fixtures))
         return
     with tempfile.TemporaryDirectory() as work:
         report(measure(args, Path(work)))
