@@ -371,11 +371,7 @@ def _clear_unseen(work: _Dataset, scope: tuple[str, str] | None, seen: list[np.n
     unchanged were seen. A digest shared by two keys can only keep a row open, never clear one
     that was seen.
     """
-    missing = 0
-    stored = work.writer.unwritten_open_digests(scope)
-    digests = np.fromiter((d for d in stored if d is not None), dtype=np.int64)
-    missing = len(stored) - len(digests)
-    del stored
+    digests, missing = work.writer.unwritten_open_digests(scope)
     seen_digests = np.concatenate(seen) if seen else np.empty(0, dtype=np.int64)
     unseen = digests[~np.isin(digests, seen_digests)]
     check_clear_share(where, to_clear=len(unseen) + missing, open_before=open_before, read=read,

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import ARRAY, BigInteger, Table, and_, cast, column, func, or_, select, table, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -236,8 +237,9 @@ class DatasetWriter:
         query = select(*cols).where(self.table.c.system == self.system, target.in_(values))
         return {tuple(row) for row in self.conn.execute(query)}
 
-    def unwritten_open_digests(self, partition: tuple[str, str] | None) -> list[int | None]:
-        """Digests of the open rows this run did not write: seen unchanged, or not seen at all."""
+    def unwritten_open_digests(self, partition: tuple[str, str] | None) -> tuple[np.ndarray[Any, Any], int]:
+        """Digests of the open rows this run did not write (seen unchanged, or not seen at all),
+        and how many such rows have no digest; read in chunks, so a million cost 8 MB."""
         marker = "?" if self.sqlite else "%s"
         sql = (f"SELECT row_digest FROM {self.table.name} WHERE system = {marker} "
                f"AND status = 'open' AND last_seen_run <> {marker}")
@@ -245,7 +247,19 @@ class DatasetWriter:
         if partition is not None:
             sql += f" AND {self.table.c[partition[0]].name} = {marker}"
             params.append(partition[1])
-        return [row[0] for row in self._fetch(sql, params)]
+        driver = self.conn.connection.driver_connection
+        assert driver is not None
+        cursor = driver.cursor()
+        chunks, missing = [], 0
+        try:
+            cursor.execute(sql, params)
+            while chunk := cursor.fetchmany(50_000):
+                values = [row[0] for row in chunk if row[0] is not None]
+                missing += len(chunk) - len(values)
+                chunks.append(np.array(values, dtype=np.int64))
+        finally:
+            cursor.close()
+        return (np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)), missing
 
     # ------------------------------------------------------------------ clearing
 
