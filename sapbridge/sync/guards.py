@@ -66,9 +66,12 @@ def column_widths(table: Table, columns: Sequence[str]) -> list[tuple[int, str, 
 def check_lengths(dataset: str, rows: Sequence[tuple[Any, ...]], widths: Sequence[tuple[int, str, int]],
                   key_at: Sequence[int]) -> None:
     """Refuse rows with a text value longer than its column, naming dataset, field, key, length."""
+    if not rows or not widths:
+        return
+    columns = list(zip(*rows, strict=True))
     for position, name, width in widths:
-        longest = max((len(v) for row in rows if (v := row[position]).__class__ is str), default=0)
-        if longest <= width:
+        values = [v for v in columns[position] if v.__class__ is str]
+        if max(map(len, values), default=0) <= width:
             continue
         row = next(r for r in rows if r[position].__class__ is str and len(r[position]) > width)
         key = ", ".join(str(row[i]) for i in key_at)
