@@ -326,14 +326,9 @@ def _sync_partition(work: _Dataset, partition: str | None, *, since: datetime | 
 def _classify(work: _Dataset, keys: Sequence[tuple[Any, ...]], digests: Sequence[int]
               ) -> tuple[list[int], list[int]]:
     """Positions of rows to write (new, changed, or reopened) and digests of unchanged rows."""
-    stored = work.writer.stored_digests(keys)
-    write, unchanged = [], []
-    for position, (key, digest) in enumerate(zip(keys, digests, strict=True)):
-        known = stored.get(key)
-        if known is not None and known[0] == digest and known[1] == "open":
-            unchanged.append(digest)
-        else:
-            write.append(position)
+    write = work.writer.to_write(keys, digests)
+    chosen = set(write)
+    unchanged = [d for i, d in enumerate(digests) if i not in chosen]
     return write, unchanged
 
 

@@ -26,11 +26,8 @@ __all__ = ["DatasetWriter"]
 
 TRACKING = ("system", "status", "cleared_at", "first_seen_at", "last_seen_at", "last_seen_run")
 
-Stored = tuple[int | None, str]
-"""A stored row's digest (None before digests existed) and status."""
-
-LOOKUP_CHUNK = 1000
-"""Keys per stored-digest lookup statement (SQLite binds at most 32,766 values)."""
+_BOUND_VALUES = 30_000
+"""Values bound in one comparison statement at most (SQLite binds at most 32,766)."""
 
 _CONFLICT_OVERRIDES: dict[str, dict[str, str]] = {
     "blocked_orders": {
@@ -192,29 +189,43 @@ class DatasetWriter:
         """True when the table holds no row at all (of any system): a first load."""
         return self.conn.execute(select(1).select_from(self.table).limit(1)).first() is None
 
-    def stored_digests(self, keys: Sequence[tuple[Any, ...]]) -> dict[tuple[Any, ...], Stored]:
-        """Stored (digest, status) of each of these keys the store holds for this system."""
-        found: dict[tuple[Any, ...], Stored] = {}
+    def to_write(self, keys: Sequence[tuple[Any, ...]], digests: Sequence[int]) -> list[int]:
+        """Positions of the rows to write: keys the store lacks for this system, or holds with
+        another digest, or not open. The store compares; only those positions come back."""
         width = len(self.key)
-        names = ", ".join(self.key)
-        head = f"SELECT {names}, row_digest, status FROM {self.table.name} WHERE system = "
-        for start in range(0, len(keys), LOOKUP_CHUNK):
-            chunk = keys[start:start + LOOKUP_CHUNK]
-            if self.sqlite:
-                rows = f"({', '.join('?' * width)})"
-                listed = ", ".join(f"column{i + 1}" for i in range(width))
-                # Selecting from the VALUES list (not ``IN (VALUES ...)``) lets SQLite search the
-                # whole primary key instead of scanning every row of the system.
-                sql = (f"{head}? AND ({names}) IN (SELECT {listed} FROM "
-                       f"(VALUES {', '.join([rows] * len(chunk))}))")
-                params: tuple[Any, ...] = (self.system, *(v for key in chunk for v in key))
-            else:
-                arrays = ", ".join(["%s::text[]"] * width)
-                sql = f"{head}%s AND ({names}) IN (SELECT * FROM unnest({arrays}))"
-                params = (self.system, *([key[i] for key in chunk] for i in range(width)))
-            for row in self._fetch(sql, params):
-                found[row[:width]] = (row[width], row[width + 1])
-        return found
+        chunk_size = _BOUND_VALUES // (width + 2)
+        wanted: list[int] = []
+        for start in range(0, len(keys), chunk_size):
+            chunk = range(start, min(start + chunk_size, len(keys)))
+            sql, params = (self._sqlite_compare if self.sqlite else self._pg_compare)(keys, digests, chunk)
+            wanted.extend(row[0] for row in self._fetch(sql, params))
+        wanted.sort()
+        return wanted
+
+    def _sqlite_compare(self, keys: Sequence[tuple[Any, ...]], digests: Sequence[int],
+                        chunk: range) -> tuple[str, list[Any]]:
+        width = len(self.key)
+        row = f"({', '.join('?' * (width + 2))})"
+        joined = " AND ".join(f"t.{name} = v.column{i + 2}" for i, name in enumerate(self.key))
+        sql = (f"SELECT v.column1 FROM (VALUES {', '.join([row] * len(chunk))}) AS v "
+               f"LEFT JOIN {self.table.name} AS t ON t.system = ? AND {joined} "
+               f"WHERE t.row_digest IS NOT v.column{width + 2} OR t.status IS NOT 'open'")
+        params: list[Any] = []
+        for i in chunk:
+            params += [i, *keys[i], digests[i]]
+        params.append(self.system)
+        return sql, params
+
+    def _pg_compare(self, keys: Sequence[tuple[Any, ...]], digests: Sequence[int],
+                    chunk: range) -> tuple[str, list[Any]]:
+        names = [f"k{i}" for i in range(len(self.key))]
+        joined = " AND ".join(f"t.{name} = v.{alias}" for name, alias in zip(self.key, names, strict=True))
+        arrays = ", ".join(["%s::int[]", *["%s::text[]"] * len(names), "%s::bigint[]"])
+        sql = (f"SELECT v.i FROM unnest({arrays}) AS v(i, {', '.join(names)}, d) "
+               f"LEFT JOIN {self.table.name} AS t ON t.system = %s AND {joined} "
+               "WHERE t.row_digest IS DISTINCT FROM v.d OR t.status IS DISTINCT FROM 'open'")
+        columns = [[keys[i][n] for i in chunk] for n in range(len(names))]
+        return sql, [list(chunk), *columns, [digests[i] for i in chunk], self.system]
 
     def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Plain tuples from the driver's own cursor, inside this transaction (a hot path)."""
