@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,8 @@ def enabled_objects(system: SystemConfig, objects: Sequence[str]) -> list[str]:
 def sync_system(settings: Settings, store: Store, *, system: str | None, objects: Sequence[str],
                 company_codes: Sequence[str] = (), full: bool = False, route: str | None = None,
                 record_dir: Path | None = None, run_id: str, actor: str,
-                progress: ProgressFactory | None = None, clients: Clients | None = None) -> SyncSummary:
+                progress: ProgressFactory | None = None, clients: Clients | None = None,
+                allow_mass_clear: bool = False, max_clear_share: float | None = None) -> SyncSummary:
     """Sync the named objects of a system into the store (see :func:`run_sync`)."""
     target = settings.system(system)
     if record_dir is not None and target.is_replay:
@@ -104,7 +105,10 @@ def sync_system(settings: Settings, store: Store, *, system: str | None, objects
     request = SyncRequest(system=target.name, objects=objects,
                           company_codes=list(company_codes) or list(target.company_codes),
                           full=full, routes=routes, page_size=target.page_size,
+                          allow_mass_clear=allow_mass_clear,
                           disabled_datasets=target.disabled_datasets)
+    if max_clear_share is not None:
+        request = replace(request, max_clear_share=max_clear_share)
     mappings = mappings_for(settings, target.name)
     partitions = partitions_of(mappings, system=target.name, objects=objects,
                                company_codes=request.company_codes)
