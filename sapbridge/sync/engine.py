@@ -256,7 +256,7 @@ def _sync_dataset(conn: Connection, mapping: DatasetMapping, request: SyncReques
     )
     result = DatasetSummary(dataset=mapping.dataset, route=route_name, mode="full",
                             partitions=[p or "*" for p in partitions])
-    with writer.indexes_deferred() if writer.table_is_empty() else nullcontext():
+    with writer.indexes_deferred() if writer.defers_indexes() else nullcontext():
         for partition in partitions:
             bookmark = get_bookmark(conn, request.system, mapping.dataset, partition or "*") \
                 if incremental_capable else None
