@@ -365,3 +365,37 @@ def test_status_counts_reach_the_kpi_reader(orders, push_config, tmp_path, sap_o
                         if e.detail.get("action") == "release"
                         for approver in e.detail["approvers"])
     assert overrides == {("bob", "EUR"): 1, ("carol", "EUR"): 1}
+
+
+# ------------------------------------------------------------------ kill -9
+
+
+RELEASE_POINTS = [f"{p}:{n}" for p in ("release_before_call", "release_after_call",
+                                       "settle_before_commit") for n in (1, 2)]
+
+
+@pytest.mark.parametrize("point", RELEASE_POINTS)
+def test_killed_apply_then_rerun_decides_each_order_once(tmp_path, config_path, push_config,
+                                                         point):
+    from sapbridge.store import open_store
+
+    from .test_push_crash import _run
+
+    db_url = f"sqlite:///{tmp_path / 'crash.db'}"
+    store = open_store(db_url)
+    seed_orders(store.engine)
+    sap = FakeSapState(tmp_path / "sap.json")
+    seed_sap_orders(sap)
+    batch_id = _approved(store.engine, push_config, tmp_path)
+    store.dispose()
+    crashed = _run(db_url, tmp_path / "sap.json", config_path, batch_id, point)
+    assert crashed.returncode == 137, crashed.stderr
+    rerun = _run(db_url, tmp_path / "sap.json", config_path, batch_id, None)
+    assert rerun.returncode == 0, rerun.stderr
+    assert Counter(path for path, _ in sap.load()["posts"]) == {"ReleaseCreditBlock": 1,
+                                                                "RejectCreditBlock": 1}
+    applied = Counter(e.row_no for e in entries(store.engine, batch_id=batch_id,
+                                                action="applied"))
+    assert applied == {2: 1, 3: 1}
+    assert verify(store.engine).ok
+    store.dispose()
