@@ -129,7 +129,8 @@ def test_every_bad_row_is_named_and_the_batch_refused_whole(orders, push_config,
     with orders.engine.connect() as conn:
         assert conn.execute(select(push_rows)).first() is None
     refused = list(query(orders.engine, action="refused"))
-    assert refused and refused[-1].detail["attempted"] == "push releases"
+    assert refused
+    assert refused[-1].detail["attempted"] == "push releases"
 
 
 def test_an_order_cleared_from_the_blocked_list_is_not_blocked(orders, push_config, tmp_path):
@@ -184,7 +185,8 @@ def test_release_beyond_authority_is_refused_and_a_higher_role_may(orders, push_
     assert list(query(orders.engine, action="refused"))[-1].detail["control"] == "authority"
     decision = approve(orders.engine, batch.batch_id, approver="carol", config=push_config,
                        run_id="r")
-    assert decision.status == "requested" and decision.needed == 2  # above 10000: four eyes
+    assert decision.status == "requested"
+    assert decision.needed == 2
 
 
 def test_a_role_without_max_release_order_value_may_not_approve(orders, tmp_path):
@@ -201,7 +203,7 @@ def test_a_role_without_max_release_order_value_may_not_approve(orders, tmp_path
 def test_requester_may_not_approve_own_release(orders, push_config, tmp_path):
     batch = release_batch(orders.engine, push_config, tmp_path, "10000001,release,paid,",
                           requester="dave")
-    with pytest.raises(RefusedError, match="dave requested batch .* and may not approve it"):
+    with pytest.raises(RefusedError, match=r"dave requested batch .* and may not approve it"):
         approve(orders.engine, batch.batch_id, approver="dave", config=push_config, run_id="r")
 
 
@@ -224,7 +226,8 @@ def test_apply_releases_and_rejects_verifies_and_records_the_override(
         orders, push_config, tmp_path, sap_orders, odata):
     batch_id = _approved(orders.engine, push_config, tmp_path)
     report = _apply(orders.engine, batch_id, push_config, odata)
-    assert report.status == "done" and report.counts == {"applied": 2}
+    assert report.status == "done"
+    assert report.counts == {"applied": 2}
     assert sap_orders.order("10000001")["TotalCreditCheckStatus"] == "D"
     assert sap_orders.order("10000004")["OverallSDDocumentRejectionSts"] == "C"
     posts = sap_orders.load()["posts"]
@@ -251,7 +254,8 @@ def test_sap_refusal_fails_the_row_and_changes_nothing(orders, push_config, tmp_
     batch_id = _approved(orders.engine, push_config, tmp_path, "10000001,release,paid,")
     odata = FakeOData(sap_orders, Faults({"post": ["refused"]}))
     report = _apply(orders.engine, batch_id, push_config, odata)
-    assert report.status == "partial" and report.rows[0].outcome == "failed"
+    assert report.status == "partial"
+    assert report.rows[0].outcome == "failed"
     assert report.rows[0].message == ("SAP refused: No authorization to release credit block"
                                       " (V_VBAK_AAT, activity 02)")
     assert sap_orders.order("10000001")["TotalCreditCheckStatus"] == "B"
@@ -285,7 +289,8 @@ def test_an_order_changed_since_the_request_is_stale(orders, push_config, tmp_pa
     batch_id = _approved(orders.engine, push_config, tmp_path, "10000001,release,paid,")
     sap_orders.change_order("10000001", **change)
     report = _apply(orders.engine, batch_id, push_config, odata)
-    assert report.rows[0].outcome == "stale" and why in report.rows[0].message
+    assert report.rows[0].outcome == "stale"
+    assert why in report.rows[0].message
     assert "posts" not in sap_orders.load()
 
 
@@ -295,7 +300,8 @@ def test_an_order_gone_from_sap_is_stale(orders, push_config, tmp_path, sap_orde
     del data["orders"]["10000001"]
     sap_orders.save(data)
     report = _apply(orders.engine, batch_id, push_config, odata)
-    assert report.rows[0].outcome == "stale" and "not found in SAP" in report.rows[0].message
+    assert report.rows[0].outcome == "stale"
+    assert "not found in SAP" in report.rows[0].message
 
 
 @pytest.mark.parametrize("fault", ["lost", "timeout_before"])
@@ -304,7 +310,8 @@ def test_lost_answer_is_resolved_by_reading_the_status_first(orders, push_config
     batch_id = _approved(orders.engine, push_config, tmp_path, "10000001,release,paid,")
     first = _apply(orders.engine, batch_id, push_config,
                    FakeOData(sap_orders, Faults({"post": [fault]})))
-    assert first.rows[0].outcome == "unknown" and first.stopped
+    assert first.rows[0].outcome == "unknown"
+    assert first.stopped
     with orders.engine.connect() as conn:
         assert load_rows(conn, batch_id)[0].state == "in_flight"
     second = _apply(orders.engine, batch_id, push_config, FakeOData(sap_orders))

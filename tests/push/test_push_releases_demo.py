@@ -61,7 +61,8 @@ def test_release_persists_and_a_second_one_is_refused_by_sap(tmp_path):
     assert again == {"MessageType": "E",
                      "Message": "Sales document 10000001 is not blocked for credit (status D)"}
     unknown = _release(open_odata(system), "99999999")["ReleaseCreditBlock"]
-    assert unknown["MessageType"] == "E" and "does not exist" in unknown["Message"]
+    assert unknown["MessageType"] == "E"
+    assert "does not exist" in unknown["Message"]
 
 
 def test_apply_on_the_demo_then_the_next_sync_sees_the_released_order(sqlite_store, tmp_path,
