@@ -55,6 +55,8 @@ def _changed(row: Row, order: OrderState) -> str:
     seen = row.seen
     if order.credit_status not in BLOCKED_STATUSES:
         return f"credit status is {order.credit_status or 'blank'}, not blocked"
+    if order.rejection_status == REJECTED:
+        return "the order was rejected"
     if order.value != D(seen["order_value"]) or order.currency != seen["currency"]:
         return (f"order value is {order.value} {order.currency}, was {seen['order_value']}"
                 f" {seen['currency']}")

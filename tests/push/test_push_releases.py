@@ -283,6 +283,7 @@ def test_order_released_by_someone_else_is_stale_and_never_sent(orders, push_con
     ({"TotalNetAmount": "25000.00"}, "order value is 25000.00 EUR, was 17681.07 EUR"),
     ({"DeliveryBlockReason": ""}, "order changed in SAP at"),
     ({"TotalCreditCheckStatus": "A"}, "credit status is A, not blocked"),
+    ({"OverallSDDocumentRejectionSts": "C"}, "the order was rejected"),
 ])
 def test_an_order_changed_since_the_request_is_stale(orders, push_config, tmp_path, sap_orders,
                                                      odata, change, why):
