@@ -199,9 +199,13 @@ def _objects(value: Any) -> str:
     return ""
 
 
+_PUSH_KINDS = ("limits", "write-offs", "releases")
+
+
 def _kinds(value: list[str]) -> str:
-    unknown = [v for v in value if v not in ("limits", "write-offs")]
-    return f"names unknown batch kind(s) {', '.join(unknown)} (limits, write-offs)" if unknown else ""
+    unknown = [v for v in value if v not in _PUSH_KINDS]
+    known = ", ".join(_PUSH_KINDS)
+    return f"names unknown batch kind(s) {', '.join(unknown)} ({known})" if unknown else ""
 
 
 def _as_date(value: Any) -> date | None:
@@ -236,7 +240,7 @@ def run_push_plan_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutc
     from sapbridge.push.plan import plan_batch
     from sapbridge.push.tables import push_batches
 
-    kinds = options.get("kinds", ["limits", "write-offs"])
+    kinds = options.get("kinds", list(_PUSH_KINDS))
     with ctx.store.engine.connect() as conn:
         batch_ids = list(conn.execute(
             select(push_batches.c.batch_id)
