@@ -30,7 +30,7 @@ CDS = {
 COMPATIBLE = {
     "str": {"Edm.String"}, "alpha": {"Edm.String"}, "date": {"Edm.DateTime"},
     "datetime": {"Edm.DateTimeOffset", "Edm.DateTime"}, "amount": {"Edm.Decimal"},
-    "decimal": {"Edm.Decimal"}, "bool": {"Edm.Boolean"}, "nonblank": {"Edm.String"},
+    "decimal": {"Edm.Decimal"}, "bool": {"Edm.Boolean"}, "nonblank": {"Edm.String"}, "code": {"Edm.String"},
 }
 CDS_TYPES = {"abap.char": "Edm.String", "abap.cuky": "Edm.String", "abap.numc": "Edm.String",
              "abap.curr": "Edm.Decimal", "abap_boolean": "Edm.Boolean",
