@@ -32,7 +32,7 @@ from sapbridge.kpi.config import KpiConfig, bucket_labels
 from sapbridge.kpi.formulas import bucket_index
 from sapbridge.kpi.queries import ItemRow
 from sapbridge.kpi.receivables import open_at
-from sapbridge.money import ZERO
+from sapbridge.money import ZERO, quantize
 
 __all__ = [
     "BrokenPromise",
@@ -300,9 +300,10 @@ def next_action(*, broken: Sequence[BrokenPromise], open_promise_due: date | Non
     """What the collector does next (the first rule of the module text that applies)."""
     if broken:
         worst = broken[0]
-        return f"call: promise of {worst.shortfall} {currency} due {worst.due_on} broken"
+        return f"call: promise of {quantize(worst.shortfall, currency)} {currency} due {worst.due_on} broken"
     if blocked_orders:
-        return f"decide {blocked_orders} blocked order(s) worth {blocked_value} {currency}"
+        worth = quantize(blocked_value, currency)
+        return f"decide {blocked_orders} blocked order(s) worth {worth} {currency}"
     if open_promise_due is not None:
         return f"wait: promise due {open_promise_due}"
     if dunning_level >= 3 and oldest_days > 90:
@@ -449,7 +450,9 @@ def overrides_by_approver(releases: Iterable[ReleaseRow]) -> list[OverrideRow]:
 
 
 def build_collections(inputs: CollectionsInputs, as_of: date, cfg: KpiConfig) -> CollectionsReport:
-    """Every collections section at ``as_of``."""
+    """Every collections section at ``as_of`` (orders blocked only after it do not count)."""
+    inputs = replace(inputs, waiting_orders=[o for o in inputs.waiting_orders
+                                             if o.blocked_since is None or o.blocked_since.date() <= as_of])
     broken = broken_promises(inputs.promises, as_of, inputs.collectors)
     exposure, over, expiring = credit_exposure(inputs, as_of, cfg)
     return CollectionsReport(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -72,6 +72,7 @@ class WaitingOrderRow(NamedTuple):
     sales_organization: str | None
     net_amount: Decimal
     currency: str
+    blocked_since: datetime | None = None
 
 
 class ReleaseRow(NamedTuple):
@@ -125,10 +126,10 @@ def load_dunning_levels(conn: Connection, system: str, company_codes: Sequence[s
 def load_waiting_orders(conn: Connection, system: str) -> list[WaitingOrderRow]:
     """Orders on credit block now: waiting for a credit decision."""
     t = blocked_orders.c
-    query = select(t.sales_order, t.sold_to, t.sales_organization, t.net_amount, t.currency).where(
-        t.system == system, t.status == "open", t.credit_status == "B")
-    return [WaitingOrderRow(order, sold_to, org, amount or Decimal(0), currency or "")
-            for order, sold_to, org, amount, currency in conn.execute(query)]
+    query = select(t.sales_order, t.sold_to, t.sales_organization, t.net_amount, t.currency,
+                   t.blocked_since).where(t.system == system, t.status == "open", t.credit_status == "B")
+    return [WaitingOrderRow(order, sold_to, org, amount or Decimal(0), currency or "", since)
+            for order, sold_to, org, amount, currency, since in conn.execute(query)]
 
 
 def load_releases(conn: Connection, system: str) -> list[ReleaseRow]:
