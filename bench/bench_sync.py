@@ -34,8 +34,8 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from devtools.demo.shapes import metadata_xml  # noqa: E402
 from sapbridge.config import load_settings  # noqa: E402
-from sapbridge.demo.shapes import metadata_xml  # noqa: E402
 from sapbridge.mapping import load_mapping  # noqa: E402
 from sapbridge.transport.base import HttpResponse  # noqa: E402
 

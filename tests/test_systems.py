@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from devtools.demo.shapes import metadata_xml
 from sapbridge.cli import cli
 from sapbridge.config import load_settings
-from sapbridge.demo.shapes import metadata_xml
 from sapbridge.systems import FAILED, OK, SKIPPED, Probe, check_system, describe_systems
 
 SECRET = "s3cr3t-Pa55"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sapbridge.demo.shapes import SERVICES
+from devtools.demo.shapes import SERVICES
 from sapbridge.mapping import ODataRoute, load_mappings
 
 SHARED = Path(os.environ.get("SAP_METADATA_DIR") or

@@ -6,8 +6,8 @@ import uuid
 from collections import Counter
 from decimal import Decimal
 
+from devtools.demo.data import AS_OF, generate
 from sapbridge.config import load_settings
-from sapbridge.demo.data import AS_OF, generate
 from sapbridge.kpi import run_kpi_report
 from sapbridge.sync.service import sync_system
 

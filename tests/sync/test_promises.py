@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
+from devtools.demo.data import generate
 from sapbridge.config import load_settings
-from sapbridge.demo.data import generate
 from sapbridge.errors import MappingError
 from sapbridge.mapping import load_mapping
 from sapbridge.store import open_store

@@ -3,7 +3,7 @@
 The same universe is produced at two moments: ``stage=1`` (the demo recording) and ``stage=2``
 (a later recording where some items were cleared, new ones posted, orders released and cases
 closed), so incremental sync and clearing are exercised on replay. Records are canonical Python
-values; :mod:`sapbridge.demo.shapes` renders them in OData JSON and RFC shapes.
+values; :mod:`devtools.demo.shapes` renders them in OData JSON and RFC shapes.
 """
 
 from __future__ import annotations

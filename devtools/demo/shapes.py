@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sapbridge.demo.data import COMPANY_CODES, PROMISE_CODES, DemoCompany
+from devtools.demo.data import COMPANY_CODES, PROMISE_CODES, DemoCompany
 from sapbridge.money import currency_decimals
 
 __all__ = ["SERVICES", "metadata_xml", "odata_entities", "rfc_tables"]
