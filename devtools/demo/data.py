@@ -383,6 +383,13 @@ def _later_promises(promises: list[Promise], later_as_of: date, rng: random.Rand
     return result
 
 
+def _with_expiring_limits(segments: list[CreditSegment]) -> list[CreditSegment]:
+    """Every twelfth credit limit runs out within the next four weeks (no draws), so the credit
+    exposure report has limits to renew."""
+    return [replace(s, valid_to=AS_OF + timedelta(days=3 + at % 25)) if at % 12 == 5 else s
+            for at, s in enumerate(segments)]
+
+
 def _with_clerks(people: list[Customer]) -> list[Customer]:
     """Each customer's accounting clerk (the collector), in turn over :data:`CLERKS` (no draws)."""
     return [replace(c, clerk=CLERKS[at % len(CLERKS)]) for at, c in enumerate(people)]
@@ -397,7 +404,8 @@ def generate(stage: int = 1, *, seed: int = 20261120, customers: int = 120,
     items = _open_items(rng, people, items_per_customer)
     people = _with_clerks(_with_payers(people))
     company = DemoCompany(as_of=AS_OF, customers=people, open_items=items,
-                          segments=_segments(rng, people), orders=_orders(rng, people, orders),
+                          segments=_with_expiring_limits(_segments(rng, people)),
+                          orders=_orders(rng, people, orders),
                           disputes=_disputes(rng, items, disputes),
                           promises=_promises(random.Random(seed + 2), items, promises))
     return company if stage == 1 else _later(company, random.Random(seed + 1))
