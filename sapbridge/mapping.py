@@ -53,6 +53,7 @@ __all__ = [
     "RfcTableRead",
     "load_mapping",
     "load_mappings",
+    "values_converter",
 ]
 
 _CONVERSIONS = {"str", "date", "datetime", "decimal", "bool", "nonblank", "amount", "const", "due_date",
@@ -344,6 +345,19 @@ def _column_builder(spec: FieldSpec, *, sqlite: bool) -> Column:
     if not sqlite:
         return lambda raws: [read(r) for r in raws]
     return lambda raws: [_storage(read(r)) for r in raws]
+
+
+def values_converter(spec: FieldSpec, *, sqlite: bool) -> Callable[[Sequence[Any]], list[Any]]:
+    """Like a column of :meth:`DatasetMapping.batch_builder`, for one plain field's raw values
+    already taken out of their rows (a sync reads key fields alone this way)."""
+    to_str = convert.to_str
+    if spec.convert == "str":
+        return lambda values: [(v.strip() or None) if v.__class__ is str else to_str(v) for v in values]
+    if spec.convert == "alpha":
+        alpha = lru_cache(maxsize=65536)(convert.alpha(spec.width))
+        return lambda values: [None if v is None else alpha(v) for v in values]
+    column = _column_builder(spec, sqlite=sqlite)
+    return lambda values: column([{spec.sap: v} for v in values])
 
 
 def _first_bad_field(raw: Mapping[str, Any], readers: Sequence[Callable[[Mapping[str, Any]], Any]],

@@ -83,7 +83,7 @@ def _recorded_pages(dataset: str) -> list[dict]:
     system = load_settings(None).system("demo")
     source = ODataSource(open_odata(system), mapping.odata, page_size=system.page_size)
     partition = "1000" if mapping.partition else None
-    return [row for batch in source.batches(partition, None) for row in batch]
+    return [row for batch in source.batches(partition, None) for row in batch.decoded()]
 
 
 @pytest.mark.parametrize("dataset", ["open_items", "disputes", "blocked_orders", "credit_segments"])

@@ -53,3 +53,24 @@ def test_unreachable_store_is_one_clear_error():
 
 def test_redact_url_hides_password():
     assert "secret" not in redact_url("postgresql://u:secret@h/db")
+
+
+def test_a_store_made_before_row_digests_is_upgraded(store):
+    """A version-1 store (no row_digest, sync run process, with the unused run index) migrates."""
+    from sqlalchemy import inspect, text
+
+    from sapbridge.store.schema import OBJECT_TABLES
+
+    with store.engine.begin() as conn:
+        for table in OBJECT_TABLES:
+            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN row_digest"))
+        conn.execute(text("ALTER TABLE sync_runs DROP COLUMN host"))
+        conn.execute(text("ALTER TABLE sync_runs DROP COLUMN pid"))
+        conn.execute(text("CREATE INDEX ix_open_items_run ON open_items (system, company_code, last_seen_run)"))
+        conn.execute(text("DELETE FROM schema_migrations WHERE component = 'core' AND version = 2"))
+    upgraded = open_store(store.url)
+    found = inspect(upgraded.engine)
+    assert all("row_digest" in {c["name"] for c in found.get_columns(t)} for t in OBJECT_TABLES)
+    assert {"host", "pid"} <= {c["name"] for c in found.get_columns("sync_runs")}
+    assert "ix_open_items_run" not in {i["name"] for i in found.get_indexes("open_items")}
+    upgraded.dispose()

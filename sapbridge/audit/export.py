@@ -6,6 +6,7 @@ import csv
 import json
 import os
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,16 +68,44 @@ def _write_jsonl(entries: Iterable[AuditEntry], path: Path) -> int:
     return count
 
 
+_XLSX_WIDTHS = {"seq": 8, "at": 20, "action": 14, "actor": 14, "run_id": 38, "batch_id": 22,
+                "row_no": 8, "customer": 12, "detail": 60, "message": 40, "prev_hash": 66,
+                "hash": 66, "os_login": 14, "host": 20, "form": 6}
+_STAMP_FORMAT = "yyyy-mm-dd hh:mm:ss"
+
+
+def _excel_time(at: datetime) -> datetime:
+    """UTC without a zone (Excel has none), to the millisecond Excel keeps; CSV/JSONL keep it all."""
+    utc = at.astimezone(UTC)
+    return utc.replace(tzinfo=None, microsecond=utc.microsecond // 1000 * 1000)
+
+
+def _xlsx_header(name: str) -> str:
+    return "at (UTC)" if name == "at" else name
+
+
 def _write_xlsx(entries: Iterable[AuditEntry], path: Path) -> int:
+    """One sheet: frozen, filtered header, the time as a date-time cell (UTC), text never a formula."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("audit_log")
-    sheet.append(list(_COLUMNS))
+    sheet.freeze_panes = "A2"
+    for index, name in enumerate(_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = _XLSX_WIDTHS.get(name, 24)
+    sheet.append([_xlsx_header(name) for name in _COLUMNS])
+    at = _COLUMNS.index("at")
     count = 0
     for entry in entries:
-        sheet.append([xlsx_value(v) for v in _flat(entry)])
+        cells = [xlsx_value(v) for v in _flat(entry)]
+        stamp = WriteOnlyCell(sheet, value=_excel_time(entry.at))
+        stamp.number_format = _STAMP_FORMAT
+        cells[at] = stamp
+        sheet.append(cells)
         count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(_COLUMNS))}{count + 1}"
     workbook.save(path)
     return count
 

@@ -110,7 +110,13 @@ def cash_confirm(matches: Path, system: str | None, as_json: bool) -> None:
 
 @click.group("habits")
 def habits() -> None:
-    """List or forget the habits cash-confirm learned (payer accounts and names, reference habits)."""
+    """List or forget the habits cash-confirm learned (payer accounts and names, reference habits).
+
+    \b
+    Example:
+      sapbridge reconcile habits list --system demo
+      sapbridge reconcile habits forget --customer 100001 --field document --pattern last:4
+    """
 
 
 @habits.command("list")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -10,6 +11,7 @@ from sapbridge.cli.context import AppContext
 from sapbridge.cli.output import echo_json, print_table, progress_bars
 from sapbridge.sync.engine import ALL_OBJECTS
 from sapbridge.sync.service import sync_system
+from sapbridge.sync.state import sync_history
 
 __all__ = ["COMMANDS", "sync"]
 
@@ -23,11 +25,15 @@ __all__ = ["COMMANDS", "sync"]
 @click.option("--route", type=click.Choice(["odata", "rfc"]), help="Force one route for every object.")
 @click.option("--record", "record_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Record SAP's responses into DIR as replayable fixtures (secrets removed).")
+@click.option("--allow-mass-clear", is_flag=True,
+              help="Clear even when a snapshot would clear more than --max-clear-share of a partition.")
+@click.option("--max-clear-share", type=click.FloatRange(0, 1), metavar="SHARE",
+              help="Largest share of a partition's open items one snapshot may clear (default 0.5).")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 @click.pass_obj
 def sync(app: AppContext, objects: tuple[str, ...], system: str | None,
          company_codes: tuple[str, ...], full: bool, route: str | None, record_dir: Path | None,
-         as_json: bool) -> None:
+         allow_mass_clear: bool, max_clear_share: float | None, as_json: bool) -> None:
     """Sync AR open items, credit segments, blocked orders, disputes and customers into the store.
 
     \b
@@ -40,17 +46,42 @@ def sync(app: AppContext, objects: tuple[str, ...], system: str | None,
         summary = sync_system(app.settings, app.store, system=system, objects=objects or ("all",),
                               company_codes=company_codes, full=full, route=route,
                               record_dir=record_dir, run_id=app.run_id, actor=app.actor,
-                              progress=progress)
+                              progress=progress, allow_mass_clear=allow_mass_clear,
+                              max_clear_share=max_clear_share)
     if as_json:
         echo_json(summary.as_dict())
         return
     print_table(
         f"sync {summary.system}: {summary.status} (run {summary.run_id[:8]})",
-        ["dataset", "route", "mode", "read", "inserted", "updated", "cleared", "skipped", "seconds"],
-        [[d.dataset, d.route, d.mode, d.read, d.inserted, d.updated, d.cleared, d.skipped, d.seconds]
-         for d in summary.datasets],
+        ["dataset", "route", "mode", "read", "inserted", "updated", "unchanged", "cleared", "skipped",
+         "seconds"],
+        [[d.dataset, d.route, d.mode, d.read, d.inserted, d.updated, d.unchanged, d.cleared, d.skipped,
+          d.seconds] for d in summary.datasets],
         optional=("route", "skipped", "seconds"),
     )
 
 
-COMMANDS = [sync]
+@click.command("sync-history")
+@click.option("--system", "system", help="Only runs of this system.")
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True, help="How many runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable runs.")
+@click.pass_obj
+def sync_history_command(app: AppContext, system: str | None, limit: int, as_json: bool) -> None:
+    """Recent sync runs, newest first; a run whose process died shows as interrupted.
+
+    \b
+    Example:
+      sapbridge sync-history --system demo
+    """
+    runs = sync_history(app.store.engine, system=system, limit=limit)
+    if as_json:
+        echo_json([{**asdict(r), "started_at": r.started_at.isoformat(),
+                    "finished_at": r.finished_at.isoformat() if r.finished_at else None} for r in runs])
+        return
+    print_table("sync runs", ["run", "system", "status", "started", "finished", "rows", "error"],
+                [[r.run_id, r.system, r.status, f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+                  f"{r.finished_at:%Y-%m-%d %H:%M:%S}" if r.finished_at else "", r.rows or 0, r.error or ""]
+                 for r in runs])
+
+
+COMMANDS = [sync, sync_history_command]

@@ -225,7 +225,7 @@ def run_sync_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
                           full=options.get("mode", "incremental") == "full",
                           route=options.get("route"), run_id=sync_run, actor=ctx.actor)
     totals = {name: sum(getattr(d, name) for d in summary.datasets)
-              for name in ("read", "inserted", "updated", "cleared", "skipped")}
+              for name in ("read", "inserted", "updated", "unchanged", "cleared", "skipped")}
     return StepOutcome({**totals, "datasets": len(summary.datasets), "sync_run_id": sync_run})
 
 

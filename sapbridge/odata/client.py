@@ -86,8 +86,8 @@ class ODataClient:
         response = self.connection.request(method, url, headers=dict(headers or {}),
                                            params=dict(params or {}), data=data,
                                            timeout=self.system.timeout)
-        if csrf_required(response):
-            return response
+        if method in _MODIFYING and csrf_required(response):
+            return response  # the caller fetches a new token and sends the change again
         try:
             raise_for_response(response, user=self.system.user)
         except RetriableError as exc:

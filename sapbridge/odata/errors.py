@@ -111,6 +111,10 @@ def raise_for_response(response: ResponseLike, *, user: str = "") -> None:
         host = urlsplit(response.url).hostname
         msg = f"SAP logon refused (401){who} on {host}; check user and password_env"
         raise SapAuthError(msg, status=status)
+    if status == 403 and csrf_required(response):
+        msg = (f"{text}: SAP asked for a CSRF token (x-csrf-token: Required) on a request that "
+               "carries none; on a read this is a gateway or proxy rule, not a missing authorisation")
+        raise SapAuthError(msg, status=status)
     if status == 403:
         raise SapAuthError(f"{text} (missing authorisation?)", status=status)
     if status == 412:

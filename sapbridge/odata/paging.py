@@ -4,6 +4,9 @@ The client asks for windows of ``page_size`` rows. A server whose own page limit
 answers part of a window with a ``__next`` link, which is followed; when a window is complete and
 full, the next window starts at ``$skip`` = rows read so far. A short window ends the read.
 A pure state machine: :meth:`Pager.advance` takes a decoded page and says what to request next.
+
+:func:`decode_raw_page` decodes a page for a sync: each entity stays its raw JSON bytes
+(``msgspec.Raw``), so a sync can fingerprint a row before, or instead of, converting it.
 """
 
 from __future__ import annotations
@@ -13,9 +16,42 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import msgspec
+
 from sapbridge.errors import ProtocolError
 
-__all__ = ["NextRequest", "Page", "Pager", "rebase_next_link"]
+__all__ = ["NextRequest", "Page", "Pager", "decode_raw_page", "rebase_next_link"]
+
+
+class _RawCollection(msgspec.Struct):
+    results: list[msgspec.Raw]
+    count: str | int | None = msgspec.field(default=None, name="__count")
+    next: str | None = msgspec.field(default=None, name="__next")
+
+
+class _RawBody(msgspec.Struct):
+    d: _RawCollection
+
+
+_RAW_DECODER = msgspec.json.Decoder(_RawBody)
+
+
+def decode_raw_page(content: bytes, fallback: Any) -> Any:
+    """A collection body whose ``d.results`` are raw entity bytes; other shapes go to ``fallback``.
+
+    ``fallback`` (the client's ordinary decoder) gets any body that is not a V2 collection, so
+    the error it raises says what SAP sent (an error payload, malformed JSON).
+    """
+    try:
+        body = _RAW_DECODER.decode(content)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return fallback()
+    data: dict[str, Any] = {"results": body.d.results}
+    if body.d.count is not None:
+        data["__count"] = body.d.count
+    if body.d.next:
+        data["__next"] = body.d.next
+    return {"d": data}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +104,9 @@ class Pager:
         if isinstance(data, list):
             data = {"results": data}
         if not isinstance(data, Mapping) or not isinstance(data.get("results"), list):
-            msg = f"unexpected OData collection shape at {self.path} (no d.results)"
+            said = _sap_said(body)
+            msg = (f"SAP answered {said} at {self.path}" if said else
+                   f"unexpected OData collection shape at {self.path} (no d.results)")
             raise ProtocolError(msg)
         rows = data["results"]
         if "__count" in data:
@@ -92,3 +130,15 @@ class Pager:
             raise ProtocolError(msg)
         self.seen.add(key)
         return request
+
+
+def _sap_said(body: Any) -> str:
+    """SAP's own error text from an ``{"error": ...}`` body sent with a success status, if any."""
+    error = body.get("error") if isinstance(body, Mapping) else None
+    if not isinstance(error, Mapping):
+        return ""
+    message = error.get("message", "")
+    if isinstance(message, Mapping):
+        message = message.get("value", "")
+    code = str(error.get("code", ""))
+    return f"an error instead of rows: {code + ': ' if code else ''}{message}".strip()

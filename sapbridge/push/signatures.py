@@ -134,6 +134,12 @@ def _problems(engine: Engine, config: PushConfig) -> Iterator[SignatureProblem]:
                 yield SignatureProblem(entry.seq, batch_id, entry.actor,
                                        "unsigned, but the config requires a signature")
             continue
+        user = config.authority.users.get(entry.actor)
+        if user is None or not user.allowed_signers:
+            yield SignatureProblem(entry.seq, batch_id, entry.actor,
+                                   "signed, but this config has no signing_key for the approver to"
+                                   " check it with (verify with the config the approvals were made under)")
+            continue
         message = approval_message(batch_id, str(detail.get("content_hash", "")),
                                    str(detail.get("requester", "")), entry.actor)
         if not signature_valid(message, str(signature), entry.actor, signers):

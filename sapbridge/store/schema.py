@@ -7,6 +7,7 @@ carries the ``system`` it came from, so one store can hold DEV, QAS and PRD side
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     inspect,
+    text,
 )
 from sqlalchemy.engine import Connection
 
@@ -42,11 +44,13 @@ metadata = MetaData()
 
 
 def _tracking() -> list[Column[object]]:
-    """Columns every synced row carries: when sync first and last saw it, and in which run."""
+    """Columns every synced row carries: when sync first saw it and last wrote it, in which run,
+    and the digest of its SAP content (a sync rewrites a row only when the digest changes)."""
     return [
         Column("first_seen_at", UtcDateTime, nullable=False),
         Column("last_seen_at", UtcDateTime, nullable=False),
         Column("last_seen_run", String(36), nullable=False),
+        Column("row_digest", BigInteger),
     ]
 
 
@@ -86,7 +90,6 @@ open_items = Table(
     *_tracking(),
 )
 Index("ix_open_items_customer", open_items.c.system, open_items.c.customer, open_items.c.status)
-Index("ix_open_items_run", open_items.c.system, open_items.c.company_code, open_items.c.last_seen_run)
 
 credit_segments = Table(
     "credit_segments",
@@ -256,6 +259,8 @@ sync_runs = Table(
     Column("summary", Text),
     Column("error", Text),
     Column("rows", Integer),
+    Column("host", String(255)),
+    Column("pid", Integer),
 )
 
 OBJECT_TABLES: dict[str, Table] = {
@@ -276,7 +281,22 @@ def _create_core(conn: Connection) -> None:
     metadata.create_all(conn)
 
 
-@migration("core", 2, "promises to pay")
+@migration("core", 2, "row digests on synced rows, sync run process, drop the unused run index")
+def _row_digests(conn: Connection) -> None:
+    """Stores made by version 1 gain the columns; ``ix_open_items_run`` goes (the clearing query
+    uses the primary key prefix, never this index)."""
+    known = inspect(conn)
+    added = [(t, "row_digest") for t in OBJECT_TABLES.values()] + [(sync_runs, "host"), (sync_runs, "pid")]
+    for table, name in added:
+        if not known.has_table(table.name):
+            continue  # a table newer than the store (promises): its version creates it whole
+        if name not in {c["name"] for c in known.get_columns(table.name)}:
+            kind = table.c[name].type.compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
+    conn.execute(text("DROP INDEX IF EXISTS ix_open_items_run"))
+
+
+@migration("core", 3, "promises to pay")
 def _add_promises(conn: Connection) -> None:
     """Create ``promises`` in a store made before it existed (a new store has it from version 1)."""
     if not inspect(conn).has_table(promises.name):

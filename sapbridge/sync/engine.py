@@ -9,11 +9,14 @@ clock skew) and move the bookmark to the newest change seen, capped at the sync'
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
@@ -23,8 +26,11 @@ from sapbridge.logs import get_logger
 from sapbridge.mapping import DatasetMapping, ODataRoute, RfcRoute
 from sapbridge.store import Store
 from sapbridge.store.schema import OBJECT_TABLES, customer_companies
-from sapbridge.sync.sources import RowSource
-from sapbridge.sync.state import finish_run, get_bookmark, set_bookmark, start_run
+from sapbridge.sync.digest import canonical_digests, digest_seed, raw_digests
+from sapbridge.sync.guards import ClearPolicy, check_clear_share, check_count, column_widths
+from sapbridge.sync.rows import KeyReader, PageConverter, RowConversion
+from sapbridge.sync.sources import RawBatch, RowSource
+from sapbridge.sync.state import close_interrupted, finish_run, get_bookmark, set_bookmark, start_run
 from sapbridge.sync.writer import DatasetWriter
 
 __all__ = [
@@ -68,6 +74,7 @@ class DatasetSummary:
     read: int = 0
     inserted: int = 0
     updated: int = 0
+    unchanged: int = 0
     cleared: int = 0
     skipped: int = 0
     seconds: float = 0.0
@@ -111,6 +118,10 @@ class SyncRequest:
     routes: Mapping[str, str] = field(default_factory=dict)
     page_size: int = 5000
     lag: timedelta = timedelta(minutes=5)
+    allow_mass_clear: bool = False
+    max_clear_share: float = 0.5
+    worker_min_rows: int = 2000
+    """Pages with at least this many rows to convert are converted in a worker process."""
 
 
 def datasets_for(objects: Iterable[str]) -> list[str]:
@@ -136,12 +147,14 @@ def run_sync(store: Store, mappings: Mapping[str, DatasetMapping], request: Sync
     if missing:
         msg = f"no mapping for dataset(s): {', '.join(missing)} (add mappings/<dataset>.toml)"
         raise ConfigError(msg)
+    close_interrupted(store.engine, request.system, started)
     start_run(store.engine, run_id, request.system, actor, started)
+    converter = PageConverter(min_rows=request.worker_min_rows)
     try:
         with store.engine.begin() as conn:
             for dataset in datasets:
                 summary.datasets.append(_sync_dataset(
-                    conn, mappings[dataset], request, sources, run_id=run_id, now=started,
+                    conn, mappings[dataset], request, sources, converter, run_id=run_id, now=started,
                     progress=progress(dataset) if progress else None))
             audit.record(conn, action="sync_run", actor=actor, run_id=run_id,
                          detail=_audit_detail(request, summary))
@@ -153,6 +166,8 @@ def run_sync(store: Store, mappings: Mapping[str, DatasetMapping], request: Sync
                    error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         log.error("sync_failed", system=request.system, error=str(exc))
         raise
+    finally:
+        converter.close()
     summary.status = "ok"
     summary.finished_at = datetime.now(UTC)
     finish_run(store.engine, run_id, status="ok", summary=summary.as_dict(), rows=summary.rows)
@@ -162,7 +177,8 @@ def run_sync(store: Store, mappings: Mapping[str, DatasetMapping], request: Sync
 def _audit_detail(request: SyncRequest, summary: SyncSummary) -> dict[str, Any]:
     return {"system": request.system, "datasets": {
         d.dataset: {"route": d.route, "mode": d.mode, "read": d.read, "inserted": d.inserted,
-                    "updated": d.updated, "cleared": d.cleared} for d in summary.datasets}}
+                    "updated": d.updated, "unchanged": d.unchanged, "cleared": d.cleared}
+        for d in summary.datasets}}
 
 
 def _audit_failure(store: Store, request: SyncRequest, run_id: str, actor: str,
@@ -189,8 +205,33 @@ def _is_incremental(mapping: DatasetMapping, route: ODataRoute | RfcRoute) -> bo
             and bool(route.incremental_field))
 
 
+@dataclass
+class _Dataset:
+    """One dataset's sync in progress: its writer, conversions and digest seeds."""
+
+    mapping: DatasetMapping
+    route_name: str
+    writer: DatasetWriter
+    source: RowSource
+    conversion: RowConversion
+    keys: KeyReader | None
+    raw_seed: int
+    row_seed: int
+    converter: PageConverter
+    policy: ClearPolicy
+
+
+@dataclass
+class _Page:
+    """A page read and classified, its rows to write perhaps still being converted."""
+
+    rows: Callable[[], list[tuple[Any, ...]]]
+    digests: list[int]
+    unchanged: list[int]
+
+
 def _sync_dataset(conn: Connection, mapping: DatasetMapping, request: SyncRequest,
-                  sources: SourceFactory, *, run_id: str, now: datetime,
+                  sources: SourceFactory, converter: PageConverter, *, run_id: str, now: datetime,
                   progress: Callable[[int, int | None], None] | None) -> DatasetSummary:
     clock = time.perf_counter()
     route_name = _route_name(mapping, request)
@@ -200,70 +241,161 @@ def _sync_dataset(conn: Connection, mapping: DatasetMapping, request: SyncReques
     if not partitions:
         partitions = [None]
     columns = mapping.columns(route)
-    writer = DatasetWriter(conn, OBJECT_TABLES[mapping.dataset], columns, system=request.system,
-                           run_id=run_id, now=now)
-    builder = mapping.batch_builder(route, sqlite=writer.sqlite)
-    source = sources(mapping, route_name, conn)
+    table = OBJECT_TABLES[mapping.dataset]
+    writer = DatasetWriter(conn, table, columns, system=request.system, run_id=run_id, now=now)
+    key_at = tuple(columns.index(k) for k in mapping.key)
+    work = _Dataset(
+        mapping=mapping, route_name=route_name, writer=writer, source=sources(mapping, route_name, conn),
+        conversion=RowConversion(mapping, route_name, writer.sqlite,
+                                 tuple(column_widths(table, columns)), key_at),
+        keys=KeyReader(mapping, route, sqlite=writer.sqlite)
+        if isinstance(route, ODataRoute) and KeyReader.supports(mapping, route) else None,
+        raw_seed=digest_seed(mapping.dataset, route_name, route.fields, raw=True),
+        row_seed=digest_seed(mapping.dataset, route_name, route.fields, raw=False),
+        converter=converter,
+        policy=ClearPolicy(max_share=request.max_clear_share, allow=request.allow_mass_clear),
+    )
     result = DatasetSummary(dataset=mapping.dataset, route=route_name, mode="full",
                             partitions=[p or "*" for p in partitions])
-    for partition in partitions:
-        bookmark = get_bookmark(conn, request.system, mapping.dataset, partition or "*") \
-            if incremental_capable else None
-        incremental = bookmark is not None and not request.full
-        result.mode = "incremental" if incremental else "full"
-        newest = _sync_partition(writer, mapping, source, builder, columns, partition,
-                                 since=bookmark - request.lag if incremental and bookmark else None,
-                                 result=result, progress=progress)
-        if incremental_capable:
-            latest = min(newest, now) if newest else bookmark
-            if latest is not None:
-                set_bookmark(conn, request.system, mapping.dataset, partition or "*", latest, now)
-                result.bookmark = latest.isoformat()
+    with writer.indexes_deferred() if writer.table_is_empty() else nullcontext():
+        for partition in partitions:
+            bookmark = get_bookmark(conn, request.system, mapping.dataset, partition or "*") \
+                if incremental_capable else None
+            incremental = bookmark is not None and not request.full
+            result.mode = "incremental" if incremental else "full"
+            since = bookmark - request.lag if incremental and bookmark else None
+            newest = _sync_partition(work, partition, since=since, result=result, progress=progress)
+            if incremental_capable:
+                latest = min(newest, now) if newest else bookmark
+                if latest is not None:
+                    set_bookmark(conn, request.system, mapping.dataset, partition or "*", latest, now)
+                    result.bookmark = latest.isoformat()
     result.seconds = round(time.perf_counter() - clock, 3)
     log.info("dataset_synced", **{k: v for k, v in asdict(result).items() if k != "partitions"})
     return result
 
 
-def _sync_partition(writer: DatasetWriter, mapping: DatasetMapping, source: RowSource,
-                    builder: Callable[[Sequence[Mapping[str, Any]]], list[tuple[Any, ...]]],
-                    columns: list[str],
-                    partition: str | None, *, since: datetime | None, result: DatasetSummary,
-                    progress: Callable[[int, int | None], None] | None) -> datetime | None:
+def _sync_partition(work: _Dataset, partition: str | None, *, since: datetime | None,
+                    result: DatasetSummary, progress: Callable[[int, int | None], None] | None
+                    ) -> datetime | None:
+    mapping, writer = work.mapping, work.writer
     scope = (mapping.partition, partition) if partition is not None else None
+    where = f"{mapping.dataset}" + (f" {mapping.partition}={partition}" if partition is not None else "")
     before = writer.count(scope)
-    written = 0
+    open_before = writer.count(scope, open_only=True) if since is None else 0
+    bulk = before == 0
+    read, written, total = 0, 0, None
+    seen: list[np.ndarray[Any, Any]] = []
     newest: Any = None
-    change_at = columns.index(mapping.incremental_column) \
-        if mapping.incremental_column in columns else None
-    for batch in source.batches(partition, since, progress):
-        rows = builder(batch)
-        result.read += len(rows)
+    pending: deque[_Page] = deque()
+
+    def finish(page: _Page) -> None:
+        nonlocal written, newest
+        rows, digests = page.rows(), page.digests
         if since is not None and mapping.keep:
-            kept = _keep(rows, writer, mapping, columns)
-            result.skipped += len(rows) - len(kept)
-            rows = kept
-        if change_at is not None:
-            stamps = [r[change_at] for r in rows if r[change_at] is not None]
-            if stamps and (newest is None or max(stamps) > newest):
-                newest = max(stamps)
-        written += writer.upsert(rows)
+            rows, digests = _keep(rows, digests, writer, mapping)
+        stamp = _newest(rows, mapping, writer.columns)
+        if stamp is not None and (newest is None or stamp > newest):
+            newest = stamp
+        written += writer.insert_new(rows, digests) if bulk else writer.upsert(rows, digests)
+        result.unchanged += len(page.unchanged)
+        if page.unchanged and since is None:
+            seen.append(np.array(page.unchanged, dtype=np.int64))
+
+    for batch in work.source.batches(partition, since, progress):
+        read += len(batch)
+        if isinstance(batch, RawBatch):
+            total = batch.total if batch.total is not None else total
+            pending.append(_raw_page(work, batch.raws, bulk=bulk))
+        else:
+            pending.append(_dict_page(work, batch, bulk=bulk))
+        while len(pending) > work.converter.depth:
+            finish(pending.popleft())
+    while pending:
+        finish(pending.popleft())
+    check_count(where, read, total)
+    result.read += read
     inserted = writer.count(scope) - before
     result.inserted += inserted
     result.updated += written - inserted
+    result.skipped = result.read - result.inserted - result.updated - result.unchanged
     if since is None:
-        result.cleared += writer.mark_absent(scope)
+        result.cleared += _clear_unseen(work, scope, seen, where=where, open_before=open_before, read=read)
     return _as_datetime(newest)
 
 
-def _keep(rows: list[tuple[Any, ...]], writer: DatasetWriter, mapping: DatasetMapping,
-          columns: list[str]) -> list[tuple[Any, ...]]:
+def _classify(work: _Dataset, keys: Sequence[tuple[Any, ...]], digests: Sequence[int]
+              ) -> tuple[list[int], list[int]]:
+    """Positions of rows to write (new, changed, or reopened) and digests of unchanged rows."""
+    write = work.writer.to_write(keys, digests)
+    chosen = set(write)
+    unchanged = [d for i, d in enumerate(digests) if i not in chosen]
+    return write, unchanged
+
+
+def _raw_page(work: _Dataset, raws: list[Any], *, bulk: bool) -> _Page:
+    digests = raw_digests(raws, work.raw_seed)
+    if bulk:
+        return _Page(work.converter.submit(work.conversion, raws), digests, [])
+    if work.keys is None:
+        rows = work.conversion.json_rows(b"[" + b",".join(raws) + b"]")
+        keys = [tuple(row[i] for i in work.conversion.key_at) for row in rows]
+        write, unchanged = _classify(work, keys, digests)
+        chosen = [rows[i] for i in write]
+        return _Page(lambda: chosen, [digests[i] for i in write], unchanged)
+    write, unchanged = _classify(work, work.keys.keys(raws), digests)
+    return _Page(work.converter.submit(work.conversion, [raws[i] for i in write]),
+                 [digests[i] for i in write], unchanged)
+
+
+def _dict_page(work: _Dataset, batch: Sequence[Mapping[str, Any]], *, bulk: bool) -> _Page:
+    rows = work.conversion.rows(batch)
+    digests = canonical_digests(rows, work.row_seed)
+    if bulk:
+        return _Page(lambda: rows, digests, [])
+    keys = [tuple(row[i] for i in work.conversion.key_at) for row in rows]
+    write, unchanged = _classify(work, keys, digests)
+    chosen = [rows[i] for i in write]
+    return _Page(lambda: chosen, [digests[i] for i in write], unchanged)
+
+
+def _clear_unseen(work: _Dataset, scope: tuple[str, str] | None, seen: list[np.ndarray[Any, Any]],
+                  *, where: str, open_before: int, read: int) -> int:
+    """Clear the open rows the snapshot did not see, unless that is more than the policy allows.
+
+    Rows this run wrote carry its run id; of the others, those whose digest matches a row seen
+    unchanged were seen. A digest shared by two keys can only keep a row open, never clear one
+    that was seen.
+    """
+    digests, missing = work.writer.unwritten_open_digests(scope)
+    seen_digests = np.concatenate(seen) if seen else np.empty(0, dtype=np.int64)
+    unseen = digests[~np.isin(digests, seen_digests)]
+    check_clear_share(where, to_clear=len(unseen) + missing, open_before=open_before, read=read,
+                      policy=work.policy)
+    return work.writer.clear_unseen(scope, unseen.tolist(), without_digest=missing > 0)
+
+
+def _newest(rows: Sequence[tuple[Any, ...]], mapping: DatasetMapping, columns: list[str]) -> Any:
+    if mapping.incremental_column not in columns:
+        return None
+    at = columns.index(mapping.incremental_column)
+    return max((r[at] for r in rows if r[at] is not None), default=None)
+
+
+def _keep(rows: list[tuple[Any, ...]], digests: list[int], writer: DatasetWriter,
+          mapping: DatasetMapping) -> tuple[list[tuple[Any, ...]], list[int]]:
     """Rows still in a kept state (e.g. credit status B or D), or already known to the store."""
+    columns = writer.columns
     tests = [(columns.index(col), set(values)) for col, values in mapping.keep.items()]
     key_at = [columns.index(k) for k in mapping.key]
-    wanted = [r for r in rows if all(r[i] in values for i, values in tests)]
-    others = [r for r in rows if not all(r[i] in values for i, values in tests)]
-    known = writer.known_keys([tuple(r[i] for i in key_at) for r in others])
-    return wanted + [r for r in others if tuple(r[i] for i in key_at) in known]
+
+    def kept_state(row: tuple[Any, ...]) -> bool:
+        return all(row[i] in values for i, values in tests)
+
+    others = [tuple(r[i] for i in key_at) for r in rows if not kept_state(r)]
+    known = writer.known_keys(others)
+    chosen = [i for i, r in enumerate(rows) if kept_state(r) or tuple(r[j] for j in key_at) in known]
+    return [rows[i] for i in chosen], [digests[i] for i in chosen]
 
 
 def _as_datetime(value: Any) -> datetime | None:

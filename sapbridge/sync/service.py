@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,8 @@ class Clients:
 def sync_system(settings: Settings, store: Store, *, system: str | None, objects: Sequence[str],
                 company_codes: Sequence[str] = (), full: bool = False, route: str | None = None,
                 record_dir: Path | None = None, run_id: str, actor: str,
-                progress: ProgressFactory | None = None, clients: Clients | None = None) -> SyncSummary:
+                progress: ProgressFactory | None = None, clients: Clients | None = None,
+                allow_mass_clear: bool = False, max_clear_share: float | None = None) -> SyncSummary:
     """Sync the named objects of a system into the store (see :func:`run_sync`)."""
     target = settings.system(system)
     if record_dir is not None and target.is_replay:
@@ -79,7 +80,10 @@ def sync_system(settings: Settings, store: Store, *, system: str | None, objects
     routes = {"*": route} if route else dict(target.routes)
     request = SyncRequest(system=target.name, objects=objects,
                           company_codes=list(company_codes) or list(target.company_codes),
-                          full=full, routes=routes, page_size=target.page_size)
+                          full=full, routes=routes, page_size=target.page_size,
+                          allow_mass_clear=allow_mass_clear)
+    if max_clear_share is not None:
+        request = replace(request, max_clear_share=max_clear_share)
     mappings = load_mappings(settings.mappings_dir)
     partitions = partitions_of(mappings, system=target.name, objects=objects,
                                company_codes=request.company_codes)

@@ -1,22 +1,51 @@
 """Where raw SAP rows come from: an OData entity set or RFC calls, as a mapping route says.
 
-A source yields batches of raw rows (dicts with SAP field names) for one partition; it knows
-nothing of the store. The engine turns them into canonical tuples with the mapping.
+A source yields batches of raw rows for one partition; it knows nothing of the store. RFC
+batches are dicts with SAP field names; OData batches are :class:`RawBatch` pages whose
+entities are still their JSON bytes, so the engine can fingerprint rows before converting them
+(and convert only the rows that changed), and knows the count SAP reported for the read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
+import orjson
+
 from sapbridge.errors import MappingError
 from sapbridge.mapping import ODataRoute, RfcRoute, RfcTableRead
+from sapbridge.odata.errors import parse_json
+from sapbridge.odata.paging import decode_raw_page
+from sapbridge.transport.base import ResponseLike
 
-__all__ = ["ODataSource", "PageReader", "RfcReader", "RfcSource", "RowSource", "check_route", "odata_filter"]
+__all__ = ["Batch", "ODataSource", "PageReader", "RawBatch", "RfcReader", "RfcSource", "RowSource",
+           "check_route", "odata_filter"]
 
-Batch = list[Mapping[str, Any]]
+
+@dataclass(frozen=True, slots=True)
+class RawBatch:
+    """One OData page: each entity's raw JSON bytes, and the row count SAP reported, if any."""
+
+    raws: list[Any]
+    total: int | None
+
+    def __len__(self) -> int:
+        return len(self.raws)
+
+    def decoded(self) -> list[dict[str, Any]]:
+        """The entities as dicts (what an RFC batch holds)."""
+        return list(orjson.loads(b"[" + b",".join(self.raws) + b"]"))
+
+
+Batch = list[Mapping[str, Any]] | RawBatch
 Progress = Callable[[int, int | None], None]
+
+
+def _raw_decode(response: ResponseLike) -> Any:
+    return decode_raw_page(response.content, lambda: parse_json(response))
 
 
 class RowSource(Protocol):
@@ -32,7 +61,8 @@ class PageReader(Protocol):
     def iter_pages(self, service: str, entity_set: str, *, select: Sequence[str] = (),
                    filter: str | None = None, orderby: str | None = None,
                    expand: Sequence[str] = (), page_size: int | None = None,
-                   inline_count: bool = True) -> Iterator[Any]: ...
+                   inline_count: bool = True, decode: Callable[[ResponseLike], Any] = ...
+                   ) -> Iterator[Any]: ...
 
     def model(self, service: str) -> Any: ...
 
@@ -106,12 +136,12 @@ class ODataSource:
             route.service, route.entity_set, select=route.select(),
             filter=odata_filter(route, partition, since),
             orderby=",".join(route.orderby) or None, expand=route.expand,
-            page_size=self.page_size, inline_count=True,
+            page_size=self.page_size, inline_count=True, decode=_raw_decode,
         )
         for page in pages:
             if progress is not None:
                 progress(len(page.rows), page.total)
-            yield page.rows
+            yield RawBatch(raws=page.rows, total=None if page.total is None else int(page.total))
 
 
 def _template(value: Any, context: Mapping[str, str]) -> Any:
@@ -168,7 +198,7 @@ class RfcSource:
         if partition is not None and route.partition_field:
             quoted = partition.replace("'", "''")
             where.append(("AND " if where else "") + f"{route.partition_field} = '{quoted}'")
-        batch: Batch = []
+        batch: list[Mapping[str, Any]] = []
         for row in self.client.read_table(driver.table, driver.fields, where,
                                           function=route.read_function):
             merged = dict(row)

@@ -63,6 +63,22 @@ def test_export_csv_jsonl_xlsx_keep_amounts_exact(engine, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "a.jsonl", "a.xlsx"]
 
 
+def test_xlsx_export_has_times_as_dates_and_a_frozen_filtered_header(engine, tmp_path):
+    assert export(engine, tmp_path / "a.xlsx", fmt="xlsx") == 3
+    book = load_workbook(tmp_path / "a.xlsx")
+    sheet = book.active
+    at = [c.value for c in sheet[1]].index("at (UTC)") + 1
+    stamp = sheet.cell(row=2, column=at)
+    assert isinstance(stamp.value, datetime)  # a date-time cell, not ISO text
+    assert stamp.number_format == "yyyy-mm-dd hh:mm:ss"
+    first = next(iter(query(engine)))
+    exact = first.at.astimezone(UTC).replace(tzinfo=None)
+    assert stamp.value == exact.replace(microsecond=exact.microsecond // 1000 * 1000)  # Excel keeps ms
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(row=1, column=sheet.max_column).column_letter}4"
+    book.close()
+
+
 def test_unknown_format_leaves_no_file(engine, tmp_path):
     tmp_path = tmp_path / "out"
     tmp_path.mkdir()

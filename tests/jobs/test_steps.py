@@ -27,7 +27,7 @@ def stored_rows(store) -> int:
                    for t in OBJECT_TABLES.values())
 
 
-def test_sync_step_fills_the_store_from_the_demo_system_and_a_rerun_only_updates(sqlite_store, tmp_path):
+def test_sync_step_fills_the_store_from_the_demo_system_and_a_rerun_writes_nothing(sqlite_store, tmp_path):
     job = load_job(write_job(tmp_path, "sync", """
         name = "sync"
         system = "demo"
@@ -45,7 +45,8 @@ def test_sync_step_fills_the_store_from_the_demo_system_and_a_rerun_only_updates
         sync_run = conn.execute(select(sync_runs).where(sync_runs.c.run_id == counts["sync_run_id"])).first()
     assert (sync_run.status, sync_run.actor) == ("ok", "ops")
     second = run_job(sqlite_store, load_settings(None), job, actor="ops")
-    assert (second.steps[0].counts["inserted"], second.steps[0].counts["updated"]) == (0, counts["read"])
+    again = second.steps[0].counts
+    assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, counts["read"])
     assert second.steps[0].counts["sync_run_id"] != counts["sync_run_id"]
 
 
