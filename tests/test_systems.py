@@ -150,7 +150,7 @@ def test_inactive_service_hints_at_service_activation(tmp_path, monkeypatch, gat
     handler.status = 404
     settings = load_settings(_config(tmp_path, f"http://127.0.0.1:{port}"))
     odata = [c for c in check_system(settings, "QAS", None) if c.name.startswith("odata")]
-    assert len(odata) == 5
+    assert len(odata) == 6  # one check per OData service the mappings name
     assert all(c.status == FAILED and "/IWFND/MAINT_SERVICE" in c.detail for c in odata)
 
 
