@@ -1,7 +1,7 @@
 """The step registry: kind -> function(ctx, options) -> StepOutcome, with each kind's options.
 
-Built-in kinds: ``sync``, ``push_plan``, ``reconcile_cash``, ``reconcile_recoveries`` and
-``kpis``. Another component (or a test) adds a kind with :func:`register_step`::
+Built-in kinds: ``sync``, ``push_plan``, ``reconcile_cash``, ``reconcile_recoveries``,
+``kpis`` and ``worklist``. Another component (or a test) adds a kind with :func:`register_step`::
 
     register_step("archive", archive_outputs, options={"keep_days": Option(integer)})
 
@@ -303,6 +303,18 @@ def run_kpis_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
     return StepOutcome(_kpi_counts(result.summary))
 
 
+def run_worklist_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
+    """The collections worklist on its own (one collector's when the step names one)."""
+    from sapbridge.kpi.worklist import run_worklist
+
+    codes = options.get("company_codes") or list(ctx.company_codes) or None
+    result = run_worklist(ctx.store, ctx.settings, system=ctx.system, out=ctx.path(options["out"]),
+                          collector=options.get("collector"), as_of=_as_date(options.get("as_of")),
+                          company_codes=codes)
+    return StepOutcome({"customers": len(result.rows), "collector": result.collector,
+                        "files": [str(path) for path in result.files]})
+
+
 def _kpi_counts(summary: Mapping[str, Any]) -> dict[str, Any]:
     """The headline of a KPI report as flat counts (the whole report is in its files)."""
     counts: dict[str, Any] = {"as_of": summary.get("as_of")}
@@ -340,6 +352,12 @@ register_step("reconcile_recoveries", run_recoveries_step, options={
 })
 register_step("kpis", run_kpis_step, options={
     "out": Option(out_path, required=True),
+    "as_of": Option(iso_date),
+    "company_codes": Option(text_list),
+})
+register_step("worklist", run_worklist_step, options={
+    "out": Option(out_path, required=True),
+    "collector": Option(text),
     "as_of": Option(iso_date),
     "company_codes": Option(text_list),
 })

@@ -52,10 +52,11 @@ OBJECTS: dict[str, tuple[str, ...]] = {
     "open_items": ("open_items",),
     "blocked_orders": ("blocked_orders",),
     "disputes": ("disputes",),
+    "promises": ("promises",),
 }
 """The objects a user names, and the datasets each one fills."""
 
-ALL_OBJECTS = ("customers", "credit_segments", "open_items", "blocked_orders", "disputes")
+ALL_OBJECTS = ("customers", "credit_segments", "open_items", "blocked_orders", "disputes", "promises")
 """``sync all`` order: customers first, because RFC open items are read per customer."""
 
 SourceFactory = Callable[[DatasetMapping, str, Connection], RowSource]
