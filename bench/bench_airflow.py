@@ -42,8 +42,8 @@ sys.path.insert(0, str(ROOT / "tests" / "airflow"))
 
 from airflow_harness import LocalDeployment, make_home  # noqa: E402
 
+from devtools.demo.shapes import metadata_xml  # noqa: E402
 from sapbridge.config import load_settings  # noqa: E402
-from sapbridge.demo.shapes import metadata_xml  # noqa: E402
 from sapbridge.jobs.tables import job_steps  # noqa: E402
 from sapbridge.store import open_store  # noqa: E402
 from sapbridge.store.schema import sync_runs  # noqa: E402

@@ -45,8 +45,8 @@ CODE = Path(os.environ.get("BENCH_SAPBRIDGE_ROOT", ROOT))
 """Whose sapbridge the children import: this checkout, or the one given by --compare-with."""
 sys.path.insert(0, str(CODE))
 
+from devtools.demo.shapes import metadata_xml  # noqa: E402
 from sapbridge.config import load_settings  # noqa: E402
-from sapbridge.demo.shapes import metadata_xml  # noqa: E402
 from sapbridge.mapping import load_mapping  # noqa: E402
 from sapbridge.transport.base import HttpResponse  # noqa: E402
 

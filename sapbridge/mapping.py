@@ -60,7 +60,8 @@ __all__ = [
     "values_converter",
 ]
 
-_CONVERSIONS = {"str", "date", "datetime", "decimal", "bool", "nonblank", "amount", "const", "due_date"}
+_CONVERSIONS = {"str", "date", "datetime", "decimal", "bool", "nonblank", "amount", "const", "due_date",
+                "code"}
 _OPERATORS = {"eq", "ne", "ge", "gt", "le", "lt", "in"}
 
 
@@ -78,6 +79,7 @@ class FieldSpec:
     internal: bool = False
     value: Any = None
     days: tuple[str, ...] = ()
+    values: Mapping[str, str] = field(default_factory=dict)
 
     def sap_fields(self) -> list[str]:
         """Every SAP field this spec reads (for $select and contract checks)."""
@@ -217,6 +219,8 @@ def _field_reader(spec: FieldSpec) -> Callable[[Mapping[str, Any]], Any]:
         return lambda raw: alpha(get(raw))
     if spec.convert == "due_date":
         return _due_date_reader(get, [_getter(name) for name in spec.days])
+    if spec.convert == "code":
+        return _code_reader(spec.values, get)
     if spec.convert != "amount":
         fn = convert.CONVERTERS[spec.convert]
         return lambda raw: fn(get(raw))
@@ -238,6 +242,22 @@ def _amount_reader(spec: FieldSpec, get: Callable[[Mapping[str, Any]], Any]
         if sign_of is not None and str(sign_of(raw) or "").strip() in credit:
             amount = -abs(amount)
         return amount
+
+    return read
+
+
+def _code_reader(values: Mapping[str, str], get: Callable[[Mapping[str, Any]], Any]
+                 ) -> Callable[[Mapping[str, Any]], Any]:
+    """A SAP code translated through the mapping's table; blank stays ``None``."""
+
+    def read(raw: Mapping[str, Any]) -> Any:
+        code = convert.to_str(get(raw))
+        if code is None:
+            return None
+        if code not in values:
+            msg = f"code {code!r} is not in the mapping's values ({', '.join(sorted(values))})"
+            raise ValueError(msg)
+        return values[code]
 
     return read
 
@@ -397,6 +417,11 @@ def _parse_field(name: str, raw: Any, where: str) -> FieldSpec:
     elif kind not in _CONVERSIONS:
         msg = f"{where}: field {name}: unknown conversion {kind!r}"
         raise MappingError(msg)
+    values = raw.get("values", {})
+    if kind == "code" and (not isinstance(values, dict) or not values
+                           or not all(isinstance(v, str) for v in values.values())):
+        msg = f"{where}: field {name}: code needs a values table of SAP code = canonical text"
+        raise MappingError(msg)
     if kind != "const" and not raw.get("sap"):
         msg = f"{where}: field {name}: 'sap' (the SAP field) is required"
         raise MappingError(msg)
@@ -405,6 +430,7 @@ def _parse_field(name: str, raw: Any, where: str) -> FieldSpec:
         sign=str(raw.get("sign", "")), credit=tuple(raw.get("credit", ("H",))),
         currency=str(raw.get("currency", "")), internal=bool(raw.get("internal", False)),
         value=raw.get("value"), days=tuple(raw.get("days", ())),
+        values={str(k): str(v) for k, v in values.items()} if kind == "code" else {},
     )
 
 

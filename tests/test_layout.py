@@ -14,10 +14,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "sapbridge"
 DEVELOPER_PACKAGES = ("devtools", "bench", "tests", "conftest", "scripts")
 
-PENDING_MOVE = {"sapbridge.demo.record"}
-"""Demo code the collections branch moves to devtools/demo/ with its generator (its only runtime
-caller is ``python -m``); remove it from here when it is gone from sapbridge/."""
-
 KNOWN_PACKAGE_CYCLES = {
     frozenset({"sapbridge.store", "sapbridge.audit"}),
     frozenset({"sapbridge.sync", "sapbridge.jobs"}),
@@ -91,7 +87,7 @@ def _cycles(edges: dict[str, set[str]]) -> list[set[str]]:
 
 def test_the_runtime_never_imports_developer_tools() -> None:
     offending = [f"{name} imports {target}"
-                 for name, path in MODULES.items() if name not in PENDING_MOVE
+                 for name, path in MODULES.items()
                  for target in _imported(path) if target.split(".")[0] in DEVELOPER_PACKAGES]
     assert not offending
 
@@ -116,11 +112,10 @@ def test_no_new_circle_between_packages() -> None:
     assert {frozenset(c) for c in _cycles(edges)} <= KNOWN_PACKAGE_CYCLES
 
 
-def test_odata_does_not_reach_into_sync_and_reconcile_not_into_demo() -> None:
+def test_odata_does_not_reach_into_sync() -> None:
     edges = _edges()
     upward = [f"{s} -> {t}" for s, targets in edges.items() for t in targets
-              if (s.startswith("sapbridge.odata") and t.startswith("sapbridge.sync"))
-              or (s.startswith("sapbridge.reconcile") and t.startswith("sapbridge.demo"))]
+              if s.startswith("sapbridge.odata") and t.startswith("sapbridge.sync")]
     assert not upward
 
 

@@ -1,7 +1,7 @@
 """Sample bank statements against the DEMO store: ``python -m devtools.cash.demo_sample DIR``.
 
 Writes ``bank-demo.camt053.xml`` and ``bank-demo.csv`` with the same payments, built from
-:mod:`sapbridge.demo.data` (stage 1, what ``sapbridge sync all --system demo`` loads): payments of
+:mod:`devtools.demo.data` (stage 1, what ``sapbridge sync all --system demo`` loads): payments of
 real demo open items with noisy remittance text, short pays, a bank fee, an overpayment,
 combined payments (one netting a credit memo), payments without reference, a duplicate and one
 unknown payer. Seeded, so the files are reproducible.
@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 from lxml import etree  # type: ignore[import-untyped]
 
-from sapbridge.demo.data import AS_OF, Customer, OpenItem, generate
+from devtools.demo.data import AS_OF, Customer, OpenItem, generate
 from sapbridge.money import quantize
 from sapbridge.tabular import atomic_path, write_csv
 

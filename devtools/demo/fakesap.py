@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import orjson
 
-from sapbridge.demo.data import DemoCompany
-from sapbridge.demo.shapes import metadata_xml, odata_entities, open_item_lines, rfc_tables
+from devtools.demo.data import DemoCompany
+from devtools.demo.shapes import metadata_xml, odata_entities, open_item_lines, rfc_tables
 from sapbridge.transport.base import HttpResponse
 from sapbridge.transport.odata_query import compile_filter, project
 

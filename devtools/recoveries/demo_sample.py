@@ -1,6 +1,6 @@
 """Write ``claims-demo.csv``: a recovery provider's claims against the demo system's dispute cases.
 
-The claims are built from :mod:`sapbridge.demo.data` (the seeded company the demo fixtures were
+The claims are built from :mod:`devtools.demo.data` (the seeded company the demo fixtures were
 recorded from), so after ``sapbridge sync all --system demo`` they land in several categories:
 recoveries on open and on written-off cases, claims in progress, a rejected claim, amount
 mismatches, duplicates, and claims for deductions the dispute team never saw. References and
@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sapbridge.demo.data import AS_OF, Dispute, generate
+from devtools.demo.data import AS_OF, Dispute, generate
 from sapbridge.money import quantize
 from sapbridge.reconcile.recoveries.inputs import CLAIM_COLUMNS
 from sapbridge.tabular import write_csv

@@ -48,6 +48,14 @@ def _import(app: AppContext, kind: str, file: str, system: str | None, as_json: 
         return
     click.echo(f"batch {result.batch_id}: {result.rows} {kind} row(s), total "
                f"{result.total} {result.currency}, requested by {actor}; awaiting approval")
+    _print_release_lines(app, result.batch_id)
+
+
+def _print_release_lines(app: AppContext, batch_id: str) -> None:
+    from sapbridge.push.exposure import release_lines
+
+    for line in release_lines(app.store.engine, batch_id):
+        click.echo(line.text())
 
 
 _system_option = click.option("--system", help="SAP system the batch is for (default: config).")
@@ -56,7 +64,7 @@ _json_option = click.option("--json", "as_json", is_flag=True, help="Print a JSO
 
 @click.group("push")
 def push_group() -> None:
-    """Request, plan and apply credit-limit changes and write-offs (SOX-controlled).
+    """Request, plan and apply credit limits, write-offs and credit-block releases (SOX).
 
     \b
     Example:
@@ -100,6 +108,25 @@ def push_writeoffs(app: AppContext, file: str, system: str | None, as_json: bool
       sapbridge push write-offs small-balances.xlsx
     """
     _import(app, "write-offs", file, system, as_json)
+
+
+@push_group.command("releases")
+@click.argument("file", type=click.Path(dir_okay=False))
+@_system_option
+@_json_option
+@click.pass_obj
+def push_releases(app: AppContext, file: str, system: str | None, as_json: bool) -> None:
+    """Request releases or rejections of credit-blocked sales orders from a CSV or XLSX file.
+
+    Columns: sales_order, action (release or reject), reason, rejection_reason (SAP's
+    rejection reason code, for reject only). Each order must be synced and blocked now
+    (TotalCreditCheckStatus B or C).
+
+    \b
+    Example:
+      sapbridge push releases releases.csv --system PRD
+    """
+    _import(app, "releases", file, system, as_json)
 
 
 def _print_plan(plan: Any) -> None:
@@ -228,6 +255,7 @@ def approve_cmd(app: AppContext, batch_id: str, as_user: str | None, sign_key: s
         return
     click.echo(f"batch {batch_id}: approved by {actor} ({decision.approvals} of "
                f"{decision.needed} approval(s)); status {decision.status}")
+    _print_release_lines(app, batch_id)
 
 
 @click.command("reject")

@@ -10,6 +10,7 @@ __all__ = ["COMMANDS", "SUBCOMMAND_MODULES"]
 
 SUBCOMMAND_MODULES: list[str] = [
     "sapbridge.cli.report_kpis",
+    "sapbridge.cli.report_worklist",
 ]
 """Modules whose ``SUBCOMMANDS`` join the ``report`` group."""
 

@@ -1,7 +1,7 @@
 """The step registry: kind -> function(ctx, options) -> StepOutcome, with each kind's options.
 
-Built-in kinds: ``sync``, ``push_plan``, ``reconcile_cash``, ``reconcile_recoveries`` and
-``kpis``. Another component (or a test) adds a kind with :func:`register_step`::
+Built-in kinds: ``sync``, ``push_plan``, ``reconcile_cash``, ``reconcile_recoveries``,
+``kpis`` and ``worklist``. Another component (or a test) adds a kind with :func:`register_step`::
 
     register_step("archive", archive_outputs, options={"keep_days": Option(integer)})
 
@@ -199,9 +199,13 @@ def _objects(value: Any) -> str:
     return ""
 
 
+_PUSH_KINDS = ("limits", "write-offs", "releases")
+
+
 def _kinds(value: list[str]) -> str:
-    unknown = [v for v in value if v not in ("limits", "write-offs")]
-    return f"names unknown batch kind(s) {', '.join(unknown)} (limits, write-offs)" if unknown else ""
+    unknown = [v for v in value if v not in _PUSH_KINDS]
+    known = ", ".join(_PUSH_KINDS)
+    return f"names unknown batch kind(s) {', '.join(unknown)} ({known})" if unknown else ""
 
 
 def _as_date(value: Any) -> date | None:
@@ -236,7 +240,7 @@ def run_push_plan_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutc
     from sapbridge.push.plan import plan_batch
     from sapbridge.push.tables import push_batches
 
-    kinds = options.get("kinds", ["limits", "write-offs"])
+    kinds = options.get("kinds", list(_PUSH_KINDS))
     with ctx.store.engine.connect() as conn:
         batch_ids = list(conn.execute(
             select(push_batches.c.batch_id)
@@ -299,6 +303,18 @@ def run_kpis_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
     return StepOutcome(_kpi_counts(result.summary))
 
 
+def run_worklist_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
+    """The collections worklist on its own (one collector's when the step names one)."""
+    from sapbridge.kpi.worklist import run_worklist
+
+    codes = options.get("company_codes") or list(ctx.company_codes) or None
+    result = run_worklist(ctx.store, ctx.settings, system=ctx.system, out=ctx.path(options["out"]),
+                          collector=options.get("collector"), as_of=_as_date(options.get("as_of")),
+                          company_codes=codes)
+    return StepOutcome({"customers": len(result.rows), "collector": result.collector,
+                        "files": [str(path) for path in result.files]})
+
+
 def _kpi_counts(summary: Mapping[str, Any]) -> dict[str, Any]:
     """The headline of a KPI report as flat counts (the whole report is in its files)."""
     counts: dict[str, Any] = {"as_of": summary.get("as_of")}
@@ -336,6 +352,12 @@ register_step("reconcile_recoveries", run_recoveries_step, options={
 })
 register_step("kpis", run_kpis_step, options={
     "out": Option(out_path, required=True),
+    "as_of": Option(iso_date),
+    "company_codes": Option(text_list),
+})
+register_step("worklist", run_worklist_step, options={
+    "out": Option(out_path, required=True),
+    "collector": Option(text),
     "as_of": Option(iso_date),
     "company_codes": Option(text_list),
 })

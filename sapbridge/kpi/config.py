@@ -16,6 +16,9 @@ Example::
     release_window_days = 30               # blocked orders released within this many days
     dispute_closed_statuses = ["30"]       # case statuses that mean closed without a closed_on
     sales_org_company_codes = { "1010" = "1000" }   # sales org -> company code (default: same)
+    segment_company_codes = { "SEG1" = ["1000", "1010"] }   # credit segment -> company codes (same)
+    limit_expiry_days = 30                 # credit exposure lists limits expiring within this
+    top_debtors = 20                       # top debtors per company code
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ _KEYS = {
     "aging_edges", "reserve_rates", "dso_months", "month_days", "countback_months", "cei_months",
     "cei_divide_by_months", "trend_months", "invoice_document_types", "release_window_days",
     "dispute_closed_statuses", "sales_org_company_codes", "countback_net_of_reserve",
+    "segment_company_codes", "limit_expiry_days", "top_debtors",
 }
 
 
@@ -62,6 +66,13 @@ class KpiConfig:
     release_window_days: int = 30
     dispute_closed_statuses: tuple[str, ...] = ("30",)
     sales_org_company_codes: Mapping[str, str] = field(default_factory=dict)
+    segment_company_codes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    limit_expiry_days: int = 30
+    top_debtors: int = 20
+
+    def company_codes_of_segment(self, segment: str) -> tuple[str, ...]:
+        """Company codes whose AR and orders count against a credit segment (same name unless mapped)."""
+        return self.segment_company_codes.get(segment, (segment,))
 
     def company_code_of_sales_org(self, sales_org: str | None) -> str | None:
         """The company code a sales organisation books into (same code unless mapped)."""
@@ -83,6 +94,8 @@ class KpiConfig:
             "trend_months": self.trend_months,
             "invoice_document_types": list(self.invoice_document_types),
             "release_window_days": self.release_window_days,
+            "limit_expiry_days": self.limit_expiry_days,
+            "top_debtors": self.top_debtors,
         }
 
 
@@ -168,6 +181,10 @@ def parse_kpi_config(raw: Mapping[str, Any]) -> KpiConfig:
     orgs = raw.get("sales_org_company_codes", {})
     if not isinstance(orgs, dict) or not all(isinstance(v, str) for v in orgs.values()):
         raise _fail("sales_org_company_codes", "must be a table of sales org = \"company code\"")
+    segments = raw.get("segment_company_codes", {})
+    if not isinstance(segments, dict) or not all(
+            isinstance(v, list) and v and all(isinstance(c, str) for c in v) for v in segments.values()):
+        raise _fail("segment_company_codes", "must be a table of credit segment = [\"company code\", ...]")
     window = raw.get("release_window_days", 30)
     if isinstance(window, bool) or not isinstance(window, int) or window < 1:
         raise _fail("release_window_days", f"must be a whole number of at least 1, not {window!r}")
@@ -185,4 +202,7 @@ def parse_kpi_config(raw: Mapping[str, Any]) -> KpiConfig:
         release_window_days=window,
         dispute_closed_statuses=_strings(raw, "dispute_closed_statuses", ("30",)),
         sales_org_company_codes=dict(orgs),
+        segment_company_codes={k: tuple(v) for k, v in segments.items()},
+        limit_expiry_days=_positive_int(raw, "limit_expiry_days", 30),
+        top_debtors=_positive_int(raw, "top_debtors", 20),
     )

@@ -12,7 +12,7 @@ from sapbridge.kpi.report import KpiReport, ratio
 from sapbridge.kpi.svg import bar_chart, line_chart
 from sapbridge.money import ZERO, quantize
 
-__all__ = ["render_html"]
+__all__ = ["WORKLIST_NOTE", "render_html", "worklist_table"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1100px;color:#222;
@@ -242,6 +242,86 @@ def _recoveries_section(report: KpiReport) -> str:
                      rows))
 
 
+def _broken_section(report: KpiReport) -> str:
+    c = report.collections
+    kept = [[k.currency, k.due, k.kept, ratio(k.percent, 2)] for k in c.kept_rates]
+    age = [[r.currency, r.label, r.count, _money(r.amount, r.currency)] for r in c.broken_by_age]
+    who = [[r.currency, r.label, r.count, _money(r.amount, r.currency)] for r in c.broken_by_collector]
+    rows = [[b.company_code, b.customer, report.name_of(b.customer), b.collector, b.currency,
+             _money(b.promised, b.currency), _money(b.paid, b.currency), _money(b.shortfall, b.currency),
+             b.due_on.isoformat() if b.due_on else None, b.days_broken, b.level] for b in c.broken]
+    return ('<p class="note">Promises to pay of FSCM Collections Management in state broken; the shortfall '
+            "is promised less paid. Kept rate: kept promises over promises due by the report date (kept, "
+            "partially kept or broken; open and withdrawn ones are not due).</p>"
+            + "<h3>Kept rate</h3>" + _table(["currency", "promises due", "kept", "kept %"], kept)
+            + "<h3>By days broken</h3>" + _table(["currency", "days broken", "promises", "shortfall"], age)
+            + "<h3>By collector</h3>" + _table(["currency", "collector", "promises", "shortfall"], who)
+            + "<h3>Broken promises</h3>"
+            + _table(["company code", "customer", "name", "collector", "currency", "promised", "paid",
+                      "shortfall", "due date", "days broken", "level"], rows))
+
+
+def worklist_table(report: KpiReport, collector: str | None = None) -> str:
+    """The worklist as an HTML table (one collector's, when given)."""
+    labels = report.bucket_labels[1:]
+    rows = [[w.company_code, w.rank, w.score, w.customer, report.name_of(w.customer), w.collector, w.currency,
+             _money(w.overdue, w.currency), *(_money(v, w.currency) for v in w.overdue_buckets),
+             w.oldest_days, w.broken_promises, w.risk_class or None, w.dunning_level, w.blocked_orders,
+             w.next_action]
+            for w in report.collections.worklist if collector is None or w.collector == collector]
+    return _table(["company code", "rank", "score", "customer", "name", "collector", "currency", "overdue",
+                   *labels, "oldest days past due", "broken promises", "risk class", "dunning level",
+                   "blocked orders", "next action"], rows)
+
+
+WORKLIST_NOTE = (
+    "Every customer with an overdue balance, ranked per company code by a score of 0-100: overdue "
+    "amount weighted by bucket (later buckets weigh more) against the largest in the company code, up "
+    "to 40; days past due of the oldest item, up to 15; 10 per broken promise, up to 20; risk class "
+    "A 0, B 3, C 6, D 10; 3 per dunning level, up to 9; 6 with orders waiting on a credit block. The "
+    "collector is the accounting clerk of the customer's company code data (KNB1-BUSAB).")
+
+
+def _worklist_section(report: KpiReport) -> str:
+    return f'<p class="note">{escape(WORKLIST_NOTE)}</p>' + worklist_table(report)
+
+
+def _exposure_section(report: KpiReport) -> str:
+    c = report.collections
+    seg = [[e.segment, e.currency, e.customers, _money(e.limit, e.currency), _money(e.exposure, e.currency),
+            ratio(e.utilisation_percent, 2), e.over_limit] for e in c.exposure]
+    over = [[o.segment, o.customer, report.name_of(o.customer), o.currency, _money(o.limit, o.currency),
+             _money(o.open_ar, o.currency), _money(o.blocked_value, o.currency),
+             _money(o.exposure, o.currency)] for o in c.over_limit]
+    expiring = [[e.segment, e.customer, report.name_of(e.customer), e.currency, _money(e.limit, e.currency),
+                 e.valid_to.isoformat(), e.days_left] for e in c.expiring]
+    days = report.config.limit_expiry_days
+    return ('<p class="note">Exposure = open AR plus the value of orders waiting on a credit block, in the '
+            "company codes of the credit segment.</p>"
+            + _table(["segment", "currency", "customers", "limits", "exposure", "utilisation %",
+                      "over limit"], seg)
+            + "<h3>Customers over their limit</h3>"
+            + _table(["segment", "customer", "name", "currency", "limit", "open AR", "blocked orders",
+                      "exposure"], over)
+            + f"<h3>Limits expiring within {days} days</h3>"
+            + _table(["segment", "customer", "name", "currency", "limit", "valid to", "days left"], expiring))
+
+
+def _debtors_section(report: KpiReport) -> str:
+    c = report.collections
+    top = [[t.company_code, t.rank, t.customer, report.name_of(t.customer), t.collector, t.currency,
+            _money(t.overdue, t.currency), _money(t.ar_total, t.currency), t.oldest_days]
+           for t in c.top_debtors]
+    overrides = [[o.approver, o.currency, o.releases, _money(o.value, o.currency)] for o in c.overrides]
+    return (f"<h3>Top {report.config.top_debtors} debtors by overdue amount</h3>"
+            + _table(["company code", "rank", "customer", "name", "collector", "currency", "overdue", "AR",
+                      "oldest days past due"], top)
+            + "<h3>Blocked-order overrides by approver</h3>"
+            + '<p class="note">Orders released from a credit block through sapbridge push batches '
+              "(kind releases), per approver who approved the batch.</p>"
+            + _table(["approver", "currency", "releases", "value"], overrides))
+
+
 _GLOSSARY = [
     ("AR (accounts receivable)", "What customers owe: open items posted on or before the report date "
      "and not settled by it, in company-code currency."),
@@ -307,6 +387,10 @@ def render_html(report: KpiReport) -> str:
         + _section("blocked", "Blocked orders", _blocked_section(report))
         + _section("disputes", "Disputes", _disputes_section(report))
         + _section("recoveries", "Recoveries", _recoveries_section(report))
+        + _section("broken-promises", "Broken promises", _broken_section(report))
+        + _section("worklist", "Collections worklist", _worklist_section(report))
+        + _section("exposure", "Credit exposure", _exposure_section(report))
+        + _section("debtors", "Top debtors and overrides", _debtors_section(report))
         + _section("glossary", "Glossary and conventions",
                    _glossary(report) + f'<p class="note">{escape(_conventions(report))}</p>'
                    f"<h3>Notes</h3><ul>{notes}</ul>")

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,6 +21,7 @@ from sapbridge.kpi.activity import (
     open_disputes,
     recovery_rates,
 )
+from sapbridge.kpi.collections import CollectionsInputs, CollectionsReport, build_collections
 from sapbridge.kpi.config import KpiConfig, bucket_labels
 from sapbridge.kpi.periods import month_ends, shift_months
 from sapbridge.kpi.queries import (
@@ -52,6 +53,7 @@ __all__ = [
     "latest_per_report_date",
     "ratio",
     "summary_of",
+    "worklist_rows",
 ]
 
 NO_RECOVERIES = "no recoveries run yet"
@@ -69,6 +71,8 @@ class KpiInputs:
     history: Sequence[SnapshotRow] = ()
     first_sync: date | None = None
     customer_names: Mapping[str, str] = field(default_factory=dict)
+    collections: CollectionsInputs = field(default_factory=CollectionsInputs)
+    """Promises, credit accounts, collectors, dunning, waiting orders, releases (items: ``items``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,12 @@ class KpiReport:
     notes: list[str] = field(default_factory=list)
     customer_names: Mapping[str, str] = field(default_factory=dict)
     """Customer number -> name, shown beside the numbers."""
+    collections: CollectionsReport = field(default_factory=CollectionsReport)
+    """Broken promises, worklist, credit exposure, top debtors, overrides by approver."""
+
+    def name_of(self, customer: str) -> str:
+        """The customer's name, or '' when the store has none."""
+        return self.customer_names.get(customer, "")
 
     @property
     def bucket_labels(self) -> list[str]:
@@ -168,6 +178,7 @@ def build_report(inputs: KpiInputs, *, system: str, as_of: date, company_codes: 
         recovery_run=inputs.recovery_run, recoveries=recovery_rates(inputs.recovery_claims),
         history=latest_per_report_date(inputs.history), notes=_notes(inputs, as_of, cfg, dso),
         customer_names=dict(inputs.customer_names),
+        collections=build_collections(replace(inputs.collections, items=inputs.items), as_of, cfg),
     )
 
 
@@ -246,6 +257,72 @@ def _recoveries(report: KpiReport) -> dict[str, Any]:
     }
 
 
+def _count_amounts(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    return [{"currency": r.currency, "label": r.label, "count": r.count,
+             "amount": _money(r.amount, r.currency)} for r in rows]
+
+
+def _broken_promises(report: KpiReport) -> dict[str, Any]:
+    c = report.collections
+    return {
+        "by_age": _count_amounts(c.broken_by_age), "by_collector": _count_amounts(c.broken_by_collector),
+        "kept_rate": [{"currency": k.currency, "due": k.due, "kept": k.kept,
+                       "kept_percent": _text(k.percent, 2)} for k in c.kept_rates],
+        "promises": [{"company_code": b.company_code, "customer": b.customer,
+                      "name": report.name_of(b.customer), "collector": b.collector, "currency": b.currency,
+                      "promised": _money(b.promised, b.currency), "paid": _money(b.paid, b.currency),
+                      "shortfall": _money(b.shortfall, b.currency),
+                      "due_date": b.due_on.isoformat() if b.due_on else None,
+                      "days_broken": b.days_broken, "level": b.level} for b in c.broken],
+    }
+
+
+def worklist_rows(report: KpiReport, collector: str | None = None) -> list[dict[str, Any]]:
+    """The collections worklist as JSON-safe rows, optionally one collector's only."""
+    labels = report.bucket_labels[1:]
+    return [{
+        "company_code": w.company_code, "rank": w.rank, "customer": w.customer,
+        "name": report.name_of(w.customer), "collector": w.collector, "currency": w.currency,
+        "score": str(w.score), "overdue": _money(w.overdue, w.currency),
+        "overdue_by_bucket": {label: _money(v, w.currency)
+                              for label, v in zip(labels, w.overdue_buckets, strict=True)},
+        "oldest_days_past_due": w.oldest_days, "broken_promises": w.broken_promises,
+        "risk_class": w.risk_class, "dunning_level": w.dunning_level, "blocked_orders": w.blocked_orders,
+        "blocked_value": _money(w.blocked_value, w.currency), "next_action": w.next_action,
+    } for w in report.collections.worklist if collector is None or w.collector == collector]
+
+
+def _credit_exposure(report: KpiReport) -> dict[str, Any]:
+    c = report.collections
+    return {
+        "limit_expiry_days": report.config.limit_expiry_days,
+        "segments": [{"segment": e.segment, "currency": e.currency, "customers": e.customers,
+                      "limit": _money(e.limit, e.currency), "exposure": _money(e.exposure, e.currency),
+                      "utilisation_percent": _text(e.utilisation_percent, 2), "over_limit": e.over_limit}
+                     for e in c.exposure],
+        "over_limit": [{"segment": o.segment, "customer": o.customer, "name": report.name_of(o.customer),
+                        "currency": o.currency, "limit": _money(o.limit, o.currency),
+                        "open_ar": _money(o.open_ar, o.currency),
+                        "blocked_value": _money(o.blocked_value, o.currency),
+                        "exposure": _money(o.exposure, o.currency)} for o in c.over_limit],
+        "expiring": [{"segment": e.segment, "customer": e.customer, "name": report.name_of(e.customer),
+                      "currency": e.currency, "limit": _money(e.limit, e.currency),
+                      "valid_to": e.valid_to.isoformat(), "days_left": e.days_left} for e in c.expiring],
+    }
+
+
+def _top_debtors(report: KpiReport) -> list[dict[str, Any]]:
+    return [{"company_code": t.company_code, "rank": t.rank, "customer": t.customer,
+             "name": report.name_of(t.customer), "collector": t.collector, "currency": t.currency,
+             "overdue": _money(t.overdue, t.currency), "ar_total": _money(t.ar_total, t.currency),
+             "oldest_days_past_due": t.oldest_days} for t in report.collections.top_debtors]
+
+
+def _overrides(report: KpiReport) -> list[dict[str, Any]]:
+    return [{"approver": o.approver, "currency": o.currency, "releases": o.releases,
+             "value": _money(o.value, o.currency)} for o in report.collections.overrides]
+
+
 def summary_of(report: KpiReport) -> dict[str, Any]:
     """The JSON-safe headline of a report: money and ratios as exact decimal strings."""
     return {
@@ -253,5 +330,8 @@ def summary_of(report: KpiReport) -> dict[str, Any]:
         "generated_at": report.generated_at.isoformat(), "company_codes": list(report.company_codes),
         "conventions": report.config.as_dict(), "receivables": _receivables(report),
         "blocked_orders": _blocked(report), "disputes": _disputes(report),
-        "recoveries": _recoveries(report), "notes": list(report.notes),
+        "recoveries": _recoveries(report), "broken_promises": _broken_promises(report),
+        "worklist": worklist_rows(report), "credit_exposure": _credit_exposure(report),
+        "top_debtors": _top_debtors(report), "overrides_by_approver": _overrides(report),
+        "notes": list(report.notes),
     }

@@ -13,6 +13,15 @@ from sqlalchemy.engine import Connection
 
 from sapbridge.config import Settings
 from sapbridge.errors import InputError
+from sapbridge.kpi.collections import CollectionsInputs
+from sapbridge.kpi.collections_queries import (
+    load_collectors,
+    load_dunning_levels,
+    load_promises,
+    load_releases,
+    load_segments,
+    load_waiting_orders,
+)
 from sapbridge.kpi.config import KpiConfig, parse_kpi_config
 from sapbridge.kpi.outputs import check_out_dir, publish_report
 from sapbridge.kpi.queries import (
@@ -29,7 +38,7 @@ from sapbridge.kpi.report import KpiInputs, KpiReport, build_report, earliest_da
 from sapbridge.kpi.tables import kpi_snapshots
 from sapbridge.store import Store
 
-__all__ = ["KpiResult", "run_kpi_report"]
+__all__ = ["KpiResult", "compute_report", "run_kpi_report"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +79,15 @@ def _read_inputs(conn: Connection, system: str, codes: list[str], as_of: date, c
         orders=load_orders(conn, system), disputes=load_disputes(conn, system, codes),
         recovery_run=run, recovery_claims=claims, history=load_snapshots(conn, system, codes),
         first_sync=first_sync_date(conn, system), customer_names=load_customer_names(conn, system),
+        collections=_collections_inputs(conn, system, codes),
+    )
+
+
+def _collections_inputs(conn: Connection, system: str, codes: list[str]) -> CollectionsInputs:
+    return CollectionsInputs(
+        promises=load_promises(conn, system, codes), segments=load_segments(conn, system),
+        collectors=load_collectors(conn, system), dunning=load_dunning_levels(conn, system, codes),
+        waiting_orders=load_waiting_orders(conn, system), releases=load_releases(conn, system),
     )
 
 
@@ -93,6 +111,25 @@ def _round_for_storage(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v.quantize(step) if isinstance(v, Decimal) else v for k, v in row.items()} for row in rows]
 
 
+def compute_report(store: Store, settings: Settings, *, system: str, as_of: date | None = None,
+                   company_codes: Sequence[str] | None = None) -> KpiReport:
+    """Every KPI of ``system`` at ``as_of`` (default: the system's key date or today), not written anywhere.
+
+    ``as_of`` may not lie after the later of today and the system's key date.
+    """
+    system_config = settings.system(system)
+    cfg = parse_kpi_config(settings.section("kpi"))
+    latest = system_config.business_date()
+    day = as_of or latest
+    if day > max(_today(), latest):
+        raise InputError(f"--as-of {day} is in the future")
+    with store.engine.connect() as conn:
+        codes = _company_codes(conn, settings, system, company_codes)
+        inputs = _read_inputs(conn, system, codes, day, cfg)
+    return build_report(inputs, system=system, as_of=day, company_codes=codes, cfg=cfg,
+                        generated_at=datetime.now(UTC))
+
+
 def run_kpi_report(store: Store, settings: Settings, *, system: str, out: Path, as_of: date | None = None,
                    company_codes: Sequence[str] | None = None) -> KpiResult:
     """Compute every KPI of ``system`` at ``as_of`` and write ``kpis.xlsx`` and ``kpis.html`` to ``out``.
@@ -101,19 +138,9 @@ def run_kpi_report(store: Store, settings: Settings, *, system: str, out: Path, 
     may not lie after the later of the two.
     The run's headline figures are stored in ``kpi_snapshots`` after the files are in place.
     """
-    system_config = settings.system(system)
-    cfg = parse_kpi_config(settings.section("kpi"))
-    latest = system_config.business_date()
-    day = as_of or latest
-    if day > max(_today(), latest):
-        raise InputError(f"--as-of {day} is in the future")
     out = Path(out)
     check_out_dir(out)
-    with store.engine.connect() as conn:
-        codes = _company_codes(conn, settings, system, company_codes)
-        inputs = _read_inputs(conn, system, codes, day, cfg)
-    report = build_report(inputs, system=system, as_of=day, company_codes=codes, cfg=cfg,
-                          generated_at=datetime.now(UTC))
+    report = compute_report(store, settings, system=system, as_of=as_of, company_codes=company_codes)
     files = publish_report(report, out)
     rows = _round_for_storage(_snapshot_rows(report))
     if rows:

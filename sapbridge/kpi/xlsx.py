@@ -19,7 +19,7 @@ from sapbridge.sheetstyle import column_widths, human_header, money_format, prin
 from sapbridge.tabular import MONEY_FORMAT, SheetSpec, atomic_path, xlsx_value
 
 __all__ = ["MONEY_HEADERS", "RATIO_FORMAT", "human_header", "money_format", "workbook_sheets",
-           "write_workbook"]
+           "worklist_sheet", "write_sheets", "write_workbook"]
 
 RATIO_FORMAT = "0.0#"
 """DSO, days and percentages: numbers with one or two decimals."""
@@ -27,7 +27,7 @@ RATIO_FORMAT = "0.0#"
 RATIO_HEADERS = frozenset({
     "past_due_percent", "dso_simple", "dso_countback", "best_possible_dso", "average_days_delinquent",
     "cei_percent", "rate_percent", "blocked_days_average", "blocked_days_max", "days_to_release_average",
-    "days_to_release_median", "days_to_release_max",
+    "days_to_release_median", "days_to_release_max", "score", "utilisation_percent", "kept_percent",
 })
 """Columns written with the ratio number format."""
 
@@ -36,6 +36,7 @@ MONEY_HEADERS = frozenset({
     "reserve",
     "blocked_value", "released_by_credit_rep_value", "released_otherwise_value", "amount",
     "claimed", "recovered", "rejected_claimed",
+    "promised", "paid", "shortfall", "overdue", "limit", "exposure", "open_ar", "value",
 })
 """Columns written with the money number format (besides the aging bucket columns)."""
 
@@ -149,6 +150,72 @@ def _history_sheet(report: KpiReport) -> SheetSpec:
                      ratio(s.dso_countback)] for s in report.history]
 
 
+def _broken_sheet(report: KpiReport) -> SheetSpec:
+    header = ["company_code", "customer", "name", "collector", "currency", "promised", "paid", "shortfall",
+              "due_date", "days_broken", "level"]
+    return header, [[b.company_code, b.customer, report.name_of(b.customer), b.collector, b.currency,
+                     _m(b.promised, b.currency), _m(b.paid, b.currency), _m(b.shortfall, b.currency),
+                     b.due_on, b.days_broken, b.level] for b in report.collections.broken]
+
+
+def _broken_summary_sheet(report: KpiReport) -> SheetSpec:
+    c = report.collections
+    header = ["currency", "group", "label", "count", "amount", "due", "kept", "kept_percent"]
+    rows: list[list[Any]] = [[r.currency, "days broken", r.label, r.count, _m(r.amount, r.currency),
+                              None, None, None] for r in c.broken_by_age]
+    rows += [[r.currency, "collector", r.label, r.count, _m(r.amount, r.currency), None, None, None]
+             for r in c.broken_by_collector]
+    rows += [[k.currency, "kept rate", "promises due", None, None, k.due, k.kept, ratio(k.percent, 2)]
+             for k in c.kept_rates]
+    return header, rows
+
+
+def worklist_sheet(report: KpiReport, collector: str | None = None) -> SheetSpec:
+    """The collections worklist (one collector's, when given), ranked per company code."""
+    labels = report.bucket_labels[1:]
+    header = ["company_code", "rank", "score", "customer", "name", "collector", "currency", "overdue",
+              *labels, "oldest_days_past_due", "broken_promises", "risk_class", "dunning_level",
+              "blocked_orders", "blocked_value", "next_action"]
+    return header, [[w.company_code, w.rank, w.score, w.customer, report.name_of(w.customer), w.collector,
+                     w.currency, _m(w.overdue, w.currency), *(_m(v, w.currency) for v in w.overdue_buckets),
+                     w.oldest_days, w.broken_promises, w.risk_class, w.dunning_level, w.blocked_orders,
+                     _m(w.blocked_value, w.currency), w.next_action]
+                    for w in report.collections.worklist if collector is None or w.collector == collector]
+
+
+def _exposure_sheet(report: KpiReport) -> SheetSpec:
+    header = ["segment", "currency", "customers", "limit", "exposure", "utilisation_percent", "over_limit"]
+    return header, [[e.segment, e.currency, e.customers, _m(e.limit, e.currency), _m(e.exposure, e.currency),
+                     ratio(e.utilisation_percent, 2), e.over_limit] for e in report.collections.exposure]
+
+
+def _over_limit_sheet(report: KpiReport) -> SheetSpec:
+    header = ["segment", "customer", "name", "currency", "limit", "open_ar", "blocked_value", "exposure"]
+    return header, [[o.segment, o.customer, report.name_of(o.customer), o.currency, _m(o.limit, o.currency),
+                     _m(o.open_ar, o.currency), _m(o.blocked_value, o.currency), _m(o.exposure, o.currency)]
+                    for o in report.collections.over_limit]
+
+
+def _expiring_sheet(report: KpiReport) -> SheetSpec:
+    header = ["segment", "customer", "name", "currency", "limit", "valid_to", "days_left"]
+    return header, [[e.segment, e.customer, report.name_of(e.customer), e.currency, _m(e.limit, e.currency),
+                     e.valid_to, e.days_left] for e in report.collections.expiring]
+
+
+def _top_debtors_sheet(report: KpiReport) -> SheetSpec:
+    header = ["company_code", "rank", "customer", "name", "collector", "currency", "overdue", "ar_total",
+              "oldest_days_past_due"]
+    return header, [[t.company_code, t.rank, t.customer, report.name_of(t.customer), t.collector, t.currency,
+                     _m(t.overdue, t.currency), _m(t.ar_total, t.currency), t.oldest_days]
+                    for t in report.collections.top_debtors]
+
+
+def _overrides_sheet(report: KpiReport) -> SheetSpec:
+    header = ["approver", "currency", "releases", "value"]
+    return header, [[o.approver, o.currency, o.releases, _m(o.value, o.currency)]
+                    for o in report.collections.overrides]
+
+
 def workbook_sheets(report: KpiReport) -> dict[str, SheetSpec]:
     """Every sheet of the workbook, by title."""
     return {
@@ -162,6 +229,14 @@ def workbook_sheets(report: KpiReport) -> dict[str, SheetSpec]:
         "disputes_by_age": _disputes_sheet(report, by="age"),
         "disputes_by_reason": _disputes_sheet(report, by="reason"),
         "recoveries": _recoveries_sheet(report),
+        "broken_promises": _broken_sheet(report),
+        "broken_promises_summary": _broken_summary_sheet(report),
+        "worklist": worklist_sheet(report),
+        "credit_exposure": _exposure_sheet(report),
+        "over_limit": _over_limit_sheet(report),
+        "limits_expiring": _expiring_sheet(report),
+        "top_debtors": _top_debtors_sheet(report),
+        "overrides_by_approver": _overrides_sheet(report),
         "history": _history_sheet(report),
         "notes": (["note"], [[note] for note in report.notes]),
     }
@@ -178,7 +253,8 @@ PERCENT_NUMBER_FORMAT = '0.00"%"'
 """Percentages stored as numbers of percent (80.4) shown with a % sign, like fractions (0.05) in
 ``0.0%``: one look for every percentage."""
 
-PERCENT_HEADERS = frozenset({"past_due_percent", "cei_percent", "rate_percent"})
+PERCENT_HEADERS = frozenset({"past_due_percent", "cei_percent", "rate_percent", "utilisation_percent",
+                             "kept_percent"})
 
 def _formats(header: Sequence[str], money: set[str]) -> list[str | None]:
     result: list[str | None] = []
@@ -199,7 +275,8 @@ def _formats(header: Sequence[str], money: set[str]) -> list[str | None]:
 
 
 DATE_FORMAT = "yyyy-mm-dd"
-DATE_HEADERS = frozenset({"period_start", "period_end", "cei_start", "month_end", "as_of"})
+DATE_HEADERS = frozenset({"period_start", "period_end", "cei_start", "month_end", "as_of", "due_date",
+                          "valid_to"})
 
 
 def _widths(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
@@ -220,10 +297,15 @@ def write_workbook(report: KpiReport, target: Path) -> Path:
 
     A write-only workbook streams rows, so a sheet of tens of thousands of customers stays fast.
     """
-    money = set(MONEY_HEADERS) | set(report.bucket_labels)
+    return write_sheets(workbook_sheets(report), report.bucket_labels, target)
+
+
+def write_sheets(sheets: dict[str, SheetSpec], bucket_names: Sequence[str], target: Path) -> Path:
+    """Write sheets in the workbook's look (see :func:`write_workbook`) atomically to ``target``."""
+    money = set(MONEY_HEADERS) | set(bucket_names)
     workbook = Workbook(write_only=True)
     bold = Font(bold=True)
-    for title, (header, listed) in workbook_sheets(report).items():
+    for title, (header, listed) in sheets.items():
         rows = list(listed)
         sheet = workbook.create_sheet(title=title[:31])
         sheet.freeze_panes = "A2"

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sapbridge.audit.log import record
 from sapbridge.push import lease
 from sapbridge.push.apply_limits import apply_limit
+from sapbridge.push.apply_releases import apply_release
 from sapbridge.push.apply_writeoffs import apply_writeoff
 from sapbridge.push.approval import check_approved
 from sapbridge.push.authority import PushConfig
@@ -40,7 +41,7 @@ class ApplyReport:
         return dict(Counter(r.outcome for r in self.rows))
 
 
-_HANDLERS = {"limits": apply_limit, "write-offs": apply_writeoff}
+_HANDLERS = {"limits": apply_limit, "write-offs": apply_writeoff, "releases": apply_release}
 
 
 def apply_batch(

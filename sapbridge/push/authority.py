@@ -22,6 +22,8 @@ Sample configuration (also in ``examples/sapbridge.toml``)::
     max_limit_increase = "50000"  # largest increase of one credit limit
     max_writeoff_item = "1000"    # largest write-off of one item
     max_writeoff_batch = "5000"   # largest write-off batch total
+    max_release_order_value = "25000"  # largest sales order released from (or rejected at)
+                                       # its credit block
 
     [authority.controller]
     currency = "EUR"
@@ -35,6 +37,8 @@ Sample configuration (also in ``examples/sapbridge.toml``)::
                                   # "declared": trust --as, and every approval must be signed
     second_approver_above = "10000"   # batch total (write-offs) or total increase (limits)
     writeoff_doc_type = "AB"
+    release_route = "odata"       # credit-block releases: "odata" (API_SLS_DOC_WITH_CREDIT_BLOCK)
+                                  # or "rfc" (the site's wrapper named in the release mapping)
 
     [push.reason_codes.SMALL]
     gl_account = "0000880000"     # G/L account the write-off is posted to
@@ -55,6 +59,7 @@ from sapbridge.config import Settings, resolve_path
 from sapbridge.errors import ConfigError
 from sapbridge.money import D
 from sapbridge.push.controls import RefusedError
+from sapbridge.push.release_mapping import RELEASE_MAPPING, ReleaseMapping, load_release_mapping
 
 __all__ = [
     "Authority",
@@ -81,6 +86,7 @@ class Role:
     max_limit_increase: Decimal | None = None
     max_writeoff_item: Decimal | None = None
     max_writeoff_batch: Decimal | None = None
+    max_release_order_value: Decimal | None = None
     require_signature: bool = False
 
 
@@ -139,6 +145,8 @@ class PushConfig:
     second_approver_above: Decimal | None = None
     reason_codes: Mapping[str, ReasonCode] = field(default_factory=dict)
     writeoff_doc_type: str = "AB"
+    release_route: str = "odata"
+    releases: ReleaseMapping = field(default_factory=ReleaseMapping)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +178,7 @@ def _role(name: str, raw: Any) -> Role:
         msg = f"[authority.{name}] must be a table"
         raise ConfigError(msg)
     known = {"request", "currency", "max_limit_increase", "max_writeoff_item",
-             "max_writeoff_batch", "require_signature"}
+             "max_writeoff_batch", "max_release_order_value", "require_signature"}
     unknown = set(raw) - known
     if unknown:
         msg = f"[authority.{name}] has unknown keys: {', '.join(sorted(unknown))}"
@@ -246,6 +254,12 @@ def _reason_codes(raw: Any) -> dict[str, ReasonCode]:
     return codes
 
 
+def _release_mapping_dir(settings: Settings) -> Path:
+    """The first mappings folder of the search path (site first) that holds the release mapping."""
+    search = settings.mapping_search_path()
+    return next((folder for folder in search if (folder / RELEASE_MAPPING).is_file()), search[-1])
+
+
 def load_push_config(settings: Settings) -> PushConfig:
     """Read and validate ``[users]``, ``[authority]``, ``[push]`` and ``[audit]``."""
     roles = {name: _role(name, raw) for name, raw in settings.section("authority").items()}
@@ -256,6 +270,10 @@ def load_push_config(settings: Settings) -> PushConfig:
     if identity not in {"os", "declared"}:
         msg = f"[push] identity must be 'os' or 'declared', not {identity!r}"
         raise ConfigError(msg)
+    release_route = str(push.get("release_route", "odata"))
+    if release_route not in {"odata", "rfc"}:
+        msg = f"[push] release_route must be 'odata' or 'rfc', not {release_route!r}"
+        raise ConfigError(msg)
     return PushConfig(
         authority=Authority(users=users, roles=roles),
         identity=identity,
@@ -263,6 +281,8 @@ def load_push_config(settings: Settings) -> PushConfig:
                                       "[push] second_approver_above"),
         reason_codes=_reason_codes(push.get("reason_codes")),
         writeoff_doc_type=str(push.get("writeoff_doc_type", "AB")),
+        release_route=release_route,
+        releases=load_release_mapping(_release_mapping_dir(settings)),
     )
 
 
@@ -283,6 +303,9 @@ def _role_covers(role: Role, facts: BatchFacts) -> bool:
         return False
     if facts.kind == "limits":
         return role.max_limit_increase is not None and facts.largest <= role.max_limit_increase
+    if facts.kind == "releases":
+        return (role.max_release_order_value is not None
+                and facts.largest <= role.max_release_order_value)
     return (
         role.max_writeoff_item is not None
         and role.max_writeoff_batch is not None
@@ -297,9 +320,11 @@ def approval_refusal(config: PushConfig, approver: str, facts: BatchFacts) -> st
         return f"{approver} is not a configured user"
     if any(_role_covers(role, facts) for role in config.authority.roles_of(approver)):
         return ""
-    what = "largest increase" if facts.kind == "limits" else "largest item / batch total"
-    amounts = (f"{facts.largest} {facts.currency}" if facts.kind == "limits"
-               else f"{facts.largest} / {facts.total} {facts.currency}")
+    what, amounts = {
+        "limits": ("largest increase", f"{facts.largest} {facts.currency}"),
+        "releases": ("largest order value", f"{facts.largest} {facts.currency}"),
+    }.get(facts.kind, ("largest item / batch total",
+                       f"{facts.largest} / {facts.total} {facts.currency}"))
     return f"{approver} has no authority for this batch ({what} {amounts})"
 
 

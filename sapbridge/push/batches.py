@@ -27,12 +27,22 @@ from sapbridge.push.authority import PushConfig
 from sapbridge.push.controls import refuse
 from sapbridge.push.state import content_hash, idempotency_key
 from sapbridge.push.tables import push_batches, push_claims, push_rows
-from sapbridge.push.validate import Prepared, claimed_by, validate_limit, validate_writeoff
+from sapbridge.push.validate import (
+    Prepared,
+    claimed_by,
+    validate_limit,
+    validate_release,
+    validate_writeoff,
+)
 
 __all__ = ["KINDS", "BatchInvalidError", "ImportResult", "import_batch", "read_table"]
 
-KINDS = {"limits": ("L", validate_limit), "write-offs": ("W", validate_writeoff)}
+KINDS = {"limits": ("L", validate_limit), "write-offs": ("W", validate_writeoff),
+         "releases": ("R", validate_release)}
 """Batch kinds: their id prefix and row validator."""
+
+CLAIMING_KINDS = ("write-offs", "releases")
+"""Kinds whose rows claim their object (open item, sales order): one live batch per object."""
 
 
 class BatchInvalidError(InputError):
@@ -145,7 +155,7 @@ def _store(conn: Connection, batch_id: str, kind: str, system: str, requester: s
          "updated_at": now}
         for row_no, customer, target, seen in stored
     ])
-    if kind == "write-offs":
+    if kind in CLAIMING_KINDS:
         conn.execute(insert(push_claims), [
             {"system": system, "item": p.unique_key, "batch_id": batch_id, "row_no": p.row_no}
             for p in prepared])

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from sapbridge.audit.log import record
 from sapbridge.push.apply_limits import limit_verdict
+from sapbridge.push.apply_releases import release_after, release_verdict, try_read_order
 from sapbridge.push.apply_writeoffs import writeoff_verdict
 from sapbridge.push.approval import approvals_problem
 from sapbridge.push.authority import PushConfig
@@ -76,6 +77,19 @@ def _plan_writeoff(odata: ODataLike, row: Row) -> PlanRow:
     return PlanRow(row.row_no, row.customer, ref, writeoff_verdict(row, item), before, after)
 
 
+def _plan_release(odata: ODataLike, config: PushConfig, row: Row) -> PlanRow:
+    """Before: the order in SAP now, and the customer's exposure after release vs its limit."""
+    t = row.target
+    ref = f"order {t['sales_order']}"
+    exposure = {k: row.seen.get(k) for k in ("exposure_after", "credit_limit", "over_limit_by")}
+    after = release_after(row)
+    if row.state == "done":
+        return PlanRow(row.row_no, row.customer, ref, "done", row.seen, after)
+    order = try_read_order(odata, config.releases, t["sales_order"])
+    before = {**(order.as_dict() if order else {"credit_status": None}), **exposure}
+    return PlanRow(row.row_no, row.customer, ref, release_verdict(row, order), before, after)
+
+
 def _check(engine: Engine, batch_id: str, config: PushConfig, actor: str,
            run_id: str) -> None:
     proven = prove_or_refuse(engine, batch_id, config, actor=actor, run_id=run_id,
@@ -87,6 +101,12 @@ def _check(engine: Engine, batch_id: str, config: PushConfig, actor: str,
                    run_id=run_id, batch_id=batch_id)
 
 
+def _plan_row(odata: ODataLike, config: PushConfig, kind: str, row: Row) -> PlanRow:
+    if kind == "releases":
+        return _plan_release(odata, config, row)
+    return _plan_limit(odata, row) if kind == "limits" else _plan_writeoff(odata, row)
+
+
 def plan_batch(engine: Engine, batch_id: str, *, odata: ODataLike, actor: str, run_id: str,
                config: PushConfig) -> Plan:
     """Read SAP for every row and record the plan (and stale rows) in the audit log."""
@@ -94,8 +114,7 @@ def plan_batch(engine: Engine, batch_id: str, *, odata: ODataLike, actor: str, r
     with engine.connect() as conn:
         batch = load_batch(conn, batch_id)
         rows = load_rows(conn, batch_id)
-    planner = _plan_limit if batch.kind == "limits" else _plan_writeoff
-    planned = tuple(planner(odata, row) for row in rows)
+    planned = tuple(_plan_row(odata, config, batch.kind, row) for row in rows)
     with engine.begin() as conn:
         for p in planned:
             record(conn, action="planned", actor=actor, run_id=run_id, batch_id=batch_id,

@@ -15,8 +15,10 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from sapbridge.config import SystemConfig
+from sapbridge.convert import to_datetime
 from sapbridge.errors import ProtocolError
 from sapbridge.money import D
+from sapbridge.push.release_mapping import ReleaseMapping
 
 __all__ = [
     "CREDIT_SERVICE",
@@ -26,6 +28,7 @@ __all__ = [
     "CreditAccount",
     "ItemState",
     "ODataLike",
+    "OrderState",
     "PageLike",
     "RfcLike",
     "connect",
@@ -33,6 +36,7 @@ __all__ = [
     "from_sap_date",
     "read_credit_account",
     "read_item",
+    "read_order",
     "to_sap_date",
 ]
 
@@ -62,6 +66,9 @@ class ODataLike(Protocol):
                    filter: str | None = None, orderby: str | None = None,
                    expand: Sequence[str] = (), page_size: int | None = None,
                    inline_count: bool = True) -> Iterator[PageLike]: ...
+
+    def post(self, service: str, path: str, body: Mapping[str, Any] | None = None,
+             params: Mapping[str, str] | None = None) -> dict[str, Any]: ...
 
 
 class RfcLike(Protocol):
@@ -170,6 +177,40 @@ def find_posted_document(odata: ODataLike, company_code: str, reference: str) ->
         for row in page.rows:
             return f"{row['CompanyCode']}/{row['AccountingDocument']}/{row['FiscalYear']}"
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderState:
+    """A sales order's credit status as SAP holds it now."""
+
+    credit_status: str
+    rejection_status: str
+    value: Decimal
+    currency: str
+    changed_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready values for plans and audit entries."""
+        return {"credit_status": self.credit_status, "rejection_status": self.rejection_status,
+                "order_value": str(self.value), "currency": self.currency,
+                "changed_at": self.changed_at.isoformat() if self.changed_at else None}
+
+
+def read_order(odata: ODataLike, names: ReleaseMapping, sales_order: str) -> OrderState:
+    """A sales order's credit and rejection status, value and last change, read by key."""
+    data, _ = odata.get_entity(names.order_service, names.order_set,
+                               {names.order_key: sales_order.lstrip("0") or "0"})
+    try:
+        return OrderState(
+            credit_status=str(data.get(names.credit_status) or "").strip(),
+            rejection_status=str(data.get(names.rejection_status) or "").strip(),
+            value=D(data.get(names.net_amount) or "0"),
+            currency=str(data.get(names.currency) or ""),
+            changed_at=to_datetime(data.get(names.changed_at)),
+        )
+    except (TypeError, ValueError) as exc:
+        msg = f"{names.order_set}({sales_order}): unexpected payload: {exc}"
+        raise ProtocolError(msg) from exc
 
 
 class _LazyRfc:

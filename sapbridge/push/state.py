@@ -79,7 +79,10 @@ def content_hash(kind: str, system: str, rows: list[tuple[int, str, str, str]]) 
 
 
 def authority_amount(kind: str, target: dict[str, Any], seen: dict[str, Any]) -> Decimal:
-    """What a row weighs against authority: a limit's increase, a write-off's amount."""
+    """What a row weighs against authority: a limit's increase, a write-off's amount, a
+    released or rejected order's value."""
+    if kind == "releases":
+        return D(target["order_value"])
     if kind == "limits":
         return max(D(target["new_limit"]) - D(seen["credit_limit"]), Decimal(0))
     return D(target["amount"])

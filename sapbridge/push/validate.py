@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, and_, select
+from sqlalchemy import Table, and_, func, select
 from sqlalchemy.engine import Connection
 
 from sapbridge.errors import InputError
@@ -22,12 +22,17 @@ from sapbridge.money import D, currency_decimals, parse_amount, quantize
 from sapbridge.push.authority import PushConfig
 from sapbridge.push.state import authority_amount
 from sapbridge.push.tables import push_batches, push_claims, push_rows
-from sapbridge.store.schema import credit_segments, open_items
+from sapbridge.store.schema import blocked_orders, credit_segments, open_items
 
-__all__ = ["LIMIT_COLUMNS", "WRITEOFF_COLUMNS", "Prepared", "claimed_by", "validate_limit",
-           "validate_writeoff"]
+__all__ = ["BLOCKED_STATUSES", "LIMIT_COLUMNS", "RELEASE_ACTIONS", "RELEASE_COLUMNS",
+           "WRITEOFF_COLUMNS", "Prepared", "claimed_by", "order_claim", "validate_limit",
+           "validate_release", "validate_writeoff"]
 
 LIMIT_COLUMNS = ("customer", "credit_segment", "new_limit", "currency", "valid_to", "reason")
+RELEASE_COLUMNS = ("sales_order", "action", "reason", "rejection_reason")
+RELEASE_ACTIONS = ("release", "reject")
+BLOCKED_STATUSES = ("B", "C")
+"""TotalCreditCheckStatus of a credit-blocked order: B not OK, C partially released."""
 WRITEOFF_COLUMNS = ("company_code", "customer", "fiscal_year", "document", "item", "amount",
                     "currency", "reason_code", "text")
 
@@ -203,3 +208,91 @@ def validate_writeoff(conn: Connection, system: str, raw: Mapping[str, str],
         seen={"open_amount": str(quantize(item["amount"], currency))}, authority_amount=amount,
         unique_key=unique_key,
     )
+
+
+def order_claim(sales_order: str) -> str:
+    """The claim key of a sales order (one live release batch per order)."""
+    return f"order/{sales_order}"
+
+
+def _blocked_order(conn: Connection, system: str, sales_order: str) -> Mapping[Any, Any]:
+    """The synced order, given with or without leading zeros; InputError when unknown."""
+    spellings = {sales_order, sales_order.zfill(10) if sales_order.isdigit() else sales_order}
+    row = conn.execute(select(blocked_orders).where(
+        blocked_orders.c.system == system,
+        blocked_orders.c.sales_order.in_(sorted(spellings)))).mappings().first()
+    if row is None:
+        msg = f"no sales order {sales_order} in system {system} (run sync blocked_orders?)"
+        raise InputError(msg)
+    status = (row["credit_status"] or "").strip()
+    if row["status"] != "open" or status not in BLOCKED_STATUSES:
+        now = f"TotalCreditCheckStatus {status or 'blank'}" if row["status"] == "open" \
+            else "no longer in SAP's blocked orders"
+        msg = f"sales order {row['sales_order']} is not credit-blocked now ({now})"
+        raise InputError(msg)
+    return row
+
+
+def _exposure(conn: Connection, system: str, customer: str, currency: str,
+              order_value: Decimal) -> dict[str, Any]:
+    """The customer's open receivables, its credit limit, and the exposure after release."""
+    receivables = conn.execute(select(func.coalesce(func.sum(open_items.c.amount), 0)).where(
+        open_items.c.system == system, open_items.c.customer == customer,
+        open_items.c.currency == currency, open_items.c.status == "open")).scalar_one()
+    segment = conn.execute(select(credit_segments.c.credit_segment, credit_segments.c.credit_limit)
+                           .where(credit_segments.c.system == system,
+                                  credit_segments.c.customer == customer,
+                                  credit_segments.c.currency == currency,
+                                  credit_segments.c.status == "open")
+                           .order_by(credit_segments.c.credit_segment)).first()
+    exposure = quantize(D(receivables), currency)
+    limit = quantize(D(segment[1] or 0), currency) if segment else None
+    after = exposure + order_value
+    return {"receivables": str(exposure), "exposure_after": str(after),
+            "credit_segment": segment[0] if segment else None,
+            "credit_limit": str(limit) if limit is not None else None,
+            "over_limit_by": str(after - limit) if limit is not None and after > limit else None}
+
+
+def _release_action(raw: Mapping[str, str]) -> tuple[str, str | None]:
+    action = raw["action"].lower()
+    if action not in RELEASE_ACTIONS:
+        msg = f"action must be release or reject, not {raw['action']!r}"
+        raise InputError(msg)
+    rejection = raw.get("rejection_reason") or None
+    if action == "reject" and rejection is None:
+        msg = "action reject needs a rejection_reason (SAP's rejection reason code)"
+        raise InputError(msg)
+    if action == "release" and rejection is not None:
+        msg = "rejection_reason is only for action reject"
+        raise InputError(msg)
+    if rejection is not None and len(rejection) > 2:
+        msg = f"rejection_reason {rejection!r} is longer than SAP's 2 characters"
+        raise InputError(msg)
+    return action, rejection
+
+
+def validate_release(conn: Connection, system: str, raw: Mapping[str, str],
+                     config: PushConfig, row_no: int) -> Prepared:
+    """A credit-block release or rejection: the order is synced and blocked now."""
+    _required(raw, "sales_order", "action", "reason")
+    action, rejection = _release_action(raw)
+    order = _blocked_order(conn, system, raw["sales_order"])
+    sales_order, currency = order["sales_order"], (order["currency"] or "").upper()
+    if order["net_amount"] is None or not currency:
+        msg = f"sales order {sales_order} has no value or currency in the store"
+        raise InputError(msg)
+    value = quantize(order["net_amount"], currency)
+    live = _live_claim(conn, system, order_claim(sales_order))
+    if live is not None:
+        msg = f"sales order {sales_order} is already requested in batch {live}" \
+              " (one live batch per order)"
+        raise InputError(msg)
+    target = {"sales_order": sales_order, "action": action, "reason": raw["reason"],
+              "rejection_reason": rejection, "order_value": str(value), "currency": currency}
+    seen = {"credit_status": order["credit_status"], "order_value": str(value),
+            "currency": currency,
+            "changed_at": order["changed_at"].isoformat() if order["changed_at"] else None,
+            **_exposure(conn, system, order["sold_to"], currency, value)}
+    return Prepared(row_no=row_no, customer=order["sold_to"], currency=currency, target=target,
+                    seen=seen, authority_amount=value, unique_key=order_claim(sales_order))

@@ -52,10 +52,11 @@ OBJECTS: dict[str, tuple[str, ...]] = {
     "open_items": ("open_items",),
     "blocked_orders": ("blocked_orders",),
     "disputes": ("disputes",),
+    "promises": ("promises",),
 }
 """The objects a user names, and the datasets each one fills."""
 
-ALL_OBJECTS = ("customers", "credit_segments", "open_items", "blocked_orders", "disputes")
+ALL_OBJECTS = ("customers", "credit_segments", "open_items", "blocked_orders", "disputes", "promises")
 """``sync all`` order: customers first, because RFC open items are read per customer."""
 
 SourceFactory = Callable[[DatasetMapping, str, Connection], RowSource]
@@ -258,7 +259,7 @@ def _sync_dataset(conn: Connection, mapping: DatasetMapping, request: SyncReques
     )
     result = DatasetSummary(dataset=mapping.dataset, route=route_name, mode="full",
                             partitions=[p or "*" for p in partitions])
-    with writer.indexes_deferred() if writer.table_is_empty() else nullcontext():
+    with writer.indexes_deferred() if writer.defers_indexes() else nullcontext():
         for partition in partitions:
             bookmark = get_bookmark(conn, request.system, mapping.dataset, partition or "*") \
                 if incremental_capable else None

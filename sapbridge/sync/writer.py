@@ -21,6 +21,7 @@ import numpy as np
 from sqlalchemy import ARRAY, BigInteger, Table, and_, cast, column, func, or_, select, table, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.schema import CreateIndex, DropIndex
 
 __all__ = ["DatasetWriter"]
 
@@ -189,6 +190,15 @@ class DatasetWriter:
         """True when the table holds no row at all (of any system): a first load."""
         return self.conn.execute(select(1).select_from(self.table).limit(1)).first() is None
 
+    def defers_indexes(self) -> bool:
+        """Whether this load builds the secondary indexes after it: a first load on SQLite.
+
+        Not on PostgreSQL: ``DROP INDEX`` locks the whole table until commit, so partitions
+        loading an empty table side by side (Airflow's mapped syncs) would queue behind one
+        another; COPY fills an indexed table well enough there.
+        """
+        return self.sqlite and self.table_is_empty()
+
     def to_write(self, keys: Sequence[tuple[Any, ...]], digests: Sequence[int]) -> list[int]:
         """Positions of the rows to write: keys the store lacks for this system, or holds with
         another digest, or not open. The store compares; only those positions come back."""
@@ -306,11 +316,13 @@ class DatasetWriter:
     def indexes_deferred(self) -> Iterator[None]:
         """Drop the table's secondary indexes for a bulk load and build them again after it."""
         indexes = list(self.table.indexes)
+        # IF [NOT] EXISTS: on SQLite a concurrent partition's first load may have dropped or
+        # built them between our check and these statements (SQLite only).
         for index in indexes:
-            index.drop(self.conn)
+            self.conn.execute(DropIndex(index, if_exists=True))
         yield
         for index in indexes:
-            index.create(self.conn)
+            self.conn.execute(CreateIndex(index, if_not_exists=True))
         if not self.sqlite:
             # Fresh statistics, so the resyncs' plans see the rows just loaded.
             self.conn.exec_driver_sql(f"ANALYZE {self.table.name}")

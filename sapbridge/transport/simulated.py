@@ -5,7 +5,8 @@ is replayed byte for byte; any other read of a recorded entity set (an increment
 ``$filter`` on a change timestamp, a single entity by key, a write-off's read-back by reference)
 is evaluated over the recorded rows with the changes applied. Changes are kept in a
 :class:`~sapbridge.transport.sapstate.SapState` file: ``PATCH`` with CSRF token and ``If-Match``
-ETag (412 when the ETag is stale), and ``BAPI_ACC_DOCUMENT_POST`` + ``BAPI_TRANSACTION_COMMIT``
+ETag (412 when the ETag is stale), credit-block ``ReleaseCreditBlock`` / ``RejectCreditBlock``
+of sales orders (POST with CSRF token), and ``BAPI_ACC_DOCUMENT_POST`` + ``BAPI_TRANSACTION_COMMIT``
 on one connection (a document posted but not committed dies with the connection, as in SAP).
 Every connection says once, through ``notice``, that its answers are simulated.
 """
@@ -39,6 +40,10 @@ _KEY_PART = re.compile(r"(\w+)=('(?:[^']|'')*'|[^,()]+)")
 _CHANGE_METHODS = {"PATCH", "MERGE", "PUT"}
 _ITEM_SET = ("API_OPLACCTGDOCITEMCUBE_SRV", "A_OperationalAcctgDocItemCube")
 _ITEM_KEY = ("CompanyCode", "FiscalYear", "AccountingDocument", "AccountingDocumentItem")
+_CREDIT_BLOCK_SERVICE = "API_SLS_DOC_WITH_CREDIT_BLOCK"
+_ORDER_SET = ("API_SALES_ORDER_SRV", "A_SalesOrder")
+_CREDIT_DECISIONS = {"ReleaseCreditBlock": {"TotalCreditCheckStatus": "D", "TotalBlockStatus": ""},
+                     "RejectCreditBlock": {"OverallSDDocumentRejectionSts": "C"}}
 
 
 def _json(status: int, body: Any, url: str, headers: Mapping[str, str] | None = None) -> HttpResponse:
@@ -110,6 +115,8 @@ class SimulatedHttpConnection:
             return _json(200, {"d": {"EntitySets": []}}, url, {"x-csrf-token": _TOKEN})
         if method in _CHANGE_METHODS and len(tail) == 1:
             return self._change(service, tail[0], sent, data, url)
+        if method == "POST" and service == _CREDIT_BLOCK_SERVICE and len(tail) == 1:
+            return self._credit_decision(tail[0], sent, query, url)
         if method != "GET" or len(tail) != 1 or tail[0] == "$metadata":
             return self.replay.request(method, url, headers=headers, params=params, data=data)
         entity_set, _, predicate = unquote(tail[0]).partition("(")
@@ -208,6 +215,36 @@ class SimulatedHttpConnection:
             entities = state["entities"].setdefault(f"{service}/{entity_set}", {})
             entities[key] = {**entities.get(key, {}), **fields, "__metadata": metadata}
         return HttpResponse(204, b"", {}, url)
+
+    def _credit_decision(self, function: str, sent: Mapping[str, str], query: Mapping[str, str],
+                         url: str) -> HttpResponse:
+        """ReleaseCreditBlock / RejectCreditBlock of a sales order: a ReturnMessage, as the
+        delivery sibling API_DEL_DOC_WITH_CREDIT_BLOCK answers."""
+        if sent.get("x-csrf-token") != _TOKEN:
+            return HttpResponse(403, b"CSRF token validation failed",
+                                {"x-csrf-token": "Required", "content-type": "text/plain"}, url)
+        if function not in _CREDIT_DECISIONS:
+            return _error(404, "/IWBEP/CM_MGW_RT/021", f"Function import '{function}' not found", url)
+        document = query.get("SalesDocument", "").strip("'")
+
+        def answer(kind: str, message: str) -> HttpResponse:
+            return _json(200, {"d": {function: {"MessageType": kind, "Message": message}}}, url)
+
+        with self.state.changing() as state:
+            found = self._find(*_ORDER_SET, f"(SalesOrder='{document}')")
+            if found is None:
+                return answer("E", f"Sales document {document} does not exist")
+            key, row = found
+            status = str(row.get("TotalCreditCheckStatus") or "")
+            if status not in {"B", "C"} or row.get("OverallSDDocumentRejectionSts") == "C":
+                return answer("E", f"Sales document {document} is not blocked for credit"
+                                   f" (status {status or 'blank'})")
+            stamp = f"/Date({int(self.clock().timestamp() * 1000)}+0000)/"
+            fields = {**_CREDIT_DECISIONS[function], "LastChangeDateTime": stamp}
+            entities = state["entities"].setdefault("/".join(_ORDER_SET), {})
+            entities[key] = {**entities.get(key, {}), **fields}
+        done = "released from its credit block" if function == "ReleaseCreditBlock" else "rejected"
+        return answer("S", f"Sales document {document} {done} ({DEMO_LABEL})")
 
 
 def _amount(value: Any) -> Decimal:

@@ -74,7 +74,7 @@ def test_partitions_sync_in_parallel_capped_by_the_system_pool(pg_url, tmp_path)
         deployment.stop()
     assert state == "success", deployment.log("scheduler")[-3000:]
     assert {t[2] for t in tasks} == {"success"}
-    assert len([t for t in tasks if t[0].startswith("step1_sync")]) == 7
+    assert len([t for t in tasks if t[0].startswith("step1_sync")]) == 8  # customers, credit segments, 3 x open items, blocked orders, disputes, promises
     assert {t[4] for t in tasks if t[0].startswith("step1_sync")} == {"sapbridge_demo"}
 
     store = open_store(store_url)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sapbridge.demo.shapes import SERVICES
+from devtools.demo.shapes import SERVICES
 from sapbridge.mapping import ODataRoute, load_mappings
 
 SHARED = Path(os.environ.get("SAP_METADATA_DIR") or
@@ -30,7 +30,7 @@ CDS = {
 COMPATIBLE = {
     "str": {"Edm.String"}, "alpha": {"Edm.String"}, "date": {"Edm.DateTime"},
     "datetime": {"Edm.DateTimeOffset", "Edm.DateTime"}, "amount": {"Edm.Decimal"},
-    "decimal": {"Edm.Decimal"}, "bool": {"Edm.Boolean"}, "nonblank": {"Edm.String"},
+    "decimal": {"Edm.Decimal"}, "bool": {"Edm.Boolean"}, "nonblank": {"Edm.String"}, "code": {"Edm.String"},
 }
 CDS_TYPES = {"abap.char": "Edm.String", "abap.cuky": "Edm.String", "abap.numc": "Edm.String",
              "abap.curr": "Edm.Decimal", "abap_boolean": "Edm.Boolean",

@@ -29,7 +29,7 @@ def test_nightly_job_syncs_reconciles_and_reports_with_work_to_review(sqlite_sto
     assert result.status == "review"
     assert result.exit_code == 3
     sync, cash, recoveries, kpis = result.steps
-    assert sync.counts["datasets"] == 7
+    assert sync.counts["datasets"] == 8
     assert sync.counts["read"] > 4000
     assert cash.counts["payments"] == 21
     assert cash.needs_review == cash.counts["needs_review"] > 0

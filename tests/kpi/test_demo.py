@@ -6,8 +6,8 @@ import uuid
 from collections import Counter
 from decimal import Decimal
 
+from devtools.demo.data import AS_OF, generate
 from sapbridge.config import load_settings
-from sapbridge.demo.data import AS_OF, generate
 from sapbridge.kpi import run_kpi_report
 from sapbridge.sync.service import sync_system
 
@@ -37,3 +37,46 @@ def test_demo_report_matches_the_demo_company(sqlite_store, tmp_path):
     assert counted == still_open
     assert any("first sync" in note for note in result.report.notes)
     assert result.summary["recoveries"] == {"status": "no recoveries run yet"}
+
+
+def test_demo_collections_sections_match_the_demo_company(sqlite_store, tmp_path):
+    settings = load_settings(None)
+    sync_system(settings, sqlite_store, system="demo", objects=["all"], run_id=str(uuid.uuid4()),
+                actor="tester")
+    result = run_kpi_report(sqlite_store, settings, system="demo", out=tmp_path / "kpis")
+    company = generate(1)
+    c = result.report.collections
+
+    broken = [p for p in company.promises if p.state == "broken"]
+    assert sorted(b.shortfall for b in c.broken) == sorted(p.promised - p.paid for p in broken)
+    assert {b.collector for b in c.broken} <= {"01", "02", "03"}
+    due = Counter(p.currency for p in company.promises
+                  if p.state in ("kept", "partially_kept", "broken") and p.due_on <= AS_OF)
+    kept = Counter(p.currency for p in company.promises if p.state == "kept" and p.due_on <= AS_OF)
+    assert {(k.currency, k.due, k.kept) for k in c.kept_rates} == {(cur, due[cur], kept[cur]) for cur in due}
+
+    assert c.worklist
+    assert all(w.overdue > 0 for w in c.worklist)
+    for code in ("1000", "2000", "3000"):
+        ranked = [w for w in c.worklist if w.company_code == code]
+        assert [w.rank for w in ranked] == list(range(1, len(ranked) + 1))
+        assert [w.score for w in ranked] == sorted((w.score for w in ranked), reverse=True)
+    assert len([t for t in c.top_debtors if t.company_code == "1000"]) == 20
+
+    expiring = {(s.customer, s.segment) for s in company.segments
+                if s.valid_to is not None and 0 <= (s.valid_to - AS_OF).days <= 30}
+    assert expiring
+    assert {(e.customer, e.segment) for e in c.expiring} == expiring
+    assert c.over_limit
+    assert c.overrides == []
+
+    sheets = {"broken_promises", "worklist", "credit_exposure", "over_limit", "limits_expiring", "top_debtors",
+              "overrides_by_approver"}
+    from openpyxl import load_workbook
+
+    assert sheets <= set(load_workbook(tmp_path / "kpis" / "kpis.xlsx", read_only=True).sheetnames)
+    page = (tmp_path / "kpis" / "kpis.html").read_text(encoding="utf-8")
+    for anchor in ("broken-promises", "worklist", "exposure", "debtors"):
+        assert f'<section id="{anchor}">' in page
+    assert {"broken_promises", "worklist", "credit_exposure", "top_debtors", "overrides_by_approver"} <= set(
+        result.summary)

@@ -67,7 +67,7 @@ def test_no_microseconds_and_sections_print_on_their_own_pages(page):
     html = page.read_text(encoding="utf-8")
     assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d{6}", html)
     assert "section{break-after:page}" in html
-    assert html.count("<section") == 8
+    assert html.count("<section") == 12
 
 
 def test_compact_labels():

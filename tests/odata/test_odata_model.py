@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.demo.shapes import SERVICES, metadata_xml
 from sapbridge.config import load_settings
 from sapbridge.connect import open_odata
-from sapbridge.demo.shapes import SERVICES, metadata_xml
 from sapbridge.odata.client import ODataClient
 from sapbridge.transport.base import HttpResponse
 

@@ -45,12 +45,14 @@ currency = "EUR"
 max_limit_increase = "50000"
 max_writeoff_item = "1000"
 max_writeoff_batch = "5000"
+max_release_order_value = "25000"
 
 [authority.controller]
 currency = "EUR"
 max_limit_increase = "500000"
 max_writeoff_item = "25000"
 max_writeoff_batch = "100000"
+max_release_order_value = "250000"
 
 [push]
 identity = "os"

@@ -71,6 +71,26 @@ class FakeSapState:
         account["__metadata"]["etag"] = f'W/"{tag}"'
         self.save(data)
 
+    def add_order(self, sales_order: str, customer: str, value: str, currency: str = "EUR",
+                  status: str = "B") -> None:
+        data = self.load()
+        order = recorded("sales_order_blocked.json")
+        order.update(SalesOrder=sales_order, SoldToParty=customer, TotalNetAmount=value,
+                     TransactionCurrency=currency, TotalCreditCheckStatus=status)
+        data.setdefault("orders", {})[sales_order] = order
+        self.save(data)
+
+    def change_order(self, sales_order: str, **fields: str) -> None:
+        """Someone changes the order in SAP (VKM1, VA02): its last change moves on."""
+        data = self.load()
+        order = data["orders"][sales_order]
+        stamp = int(order["LastChangeDateTime"][6:19]) + 60_000
+        order.update(fields, LastChangeDateTime=f"/Date({stamp}+0000)/")
+        self.save(data)
+
+    def order(self, sales_order: str) -> dict[str, Any]:
+        return self.load()["orders"][sales_order]
+
     def documents_by_reference(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for doc in self.load()["documents"]:
@@ -112,6 +132,8 @@ class FakeOData:
 
     def get_entity(self, service: str, entity_set: str,
                    keys: Mapping[str, object]) -> tuple[dict[str, Any], str | None]:
+        if (service, entity_set) == ("API_SALES_ORDER_SRV", "A_SalesOrder"):
+            return self._order(keys)
         assert (service, entity_set) == ("API_CRDTMBUSINESSPARTNER", "CreditManagementAccount")
         if self.faults.next("get") == "timeout":
             raise SapUnavailableError("timeout reading CreditManagementAccount")
@@ -144,6 +166,43 @@ class FakeOData:
         self.state.save(data)
         if fault == "lost":
             raise SapUnavailableError("connection reset reading the PATCH response")
+
+    def _order(self, keys: Mapping[str, object]) -> tuple[dict[str, Any], str | None]:
+        if self.faults.next("get_order") == "timeout":
+            raise SapUnavailableError("timeout reading A_SalesOrder")
+        order = self.state.load().get("orders", {}).get(str(keys["SalesOrder"]))
+        if order is None:
+            from sapbridge.errors import SapHttpError
+
+            raise SapHttpError("SAP answered 404: Resource not found", status=404)
+        return copy.deepcopy(order), order["__metadata"]["etag"]
+
+    def post(self, service: str, path: str, body: Mapping[str, Any] | None = None,
+             params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """ReleaseCreditBlock / RejectCreditBlock with the (unconfirmed) mapped parameters."""
+        assert service == "API_SLS_DOC_WITH_CREDIT_BLOCK"
+        params = dict(params or {})
+        fault = self.faults.next("post")
+        if fault == "timeout_before":
+            raise SapUnavailableError("timeout sending POST")
+        if fault == "refused":
+            return recorded("release_credit_block_refused.json")["d"]
+        order_no = params["SalesDocument"].strip("'")
+        assert params["SDDocumentCategory"] == "'C'"
+        if path == "ReleaseCreditBlock":
+            self.state.change_order(order_no, TotalCreditCheckStatus="D", TotalBlockStatus="")
+            answer = recorded("release_credit_block_ok.json")["d"]
+        else:
+            assert path == "RejectCreditBlock"
+            assert params["SalesDocumentRjcnReason"].startswith("'")
+            self.state.change_order(order_no, OverallSDDocumentRejectionSts="C")
+            answer = recorded("reject_credit_block_ok.json")["d"]
+        data = self.state.load()
+        data.setdefault("posts", []).append([path, params])  # the calls SAP carried out
+        self.state.save(data)
+        if fault == "lost":
+            raise SapUnavailableError("connection reset reading the POST response")
+        return answer
 
     def iter_pages(self, service: str, entity_set: str, *, select=(), filter=None,
                    orderby=None, expand=(), page_size=None, inline_count=True) -> Iterator[Page]:
@@ -181,7 +240,8 @@ class FakeRfc:
         self.calls.append((function, params))
         handler = {"BAPI_ACC_DOCUMENT_POST": self._post,
                    "BAPI_TRANSACTION_COMMIT": self._commit,
-                   "BAPI_TRANSACTION_ROLLBACK": self._rollback}[function]
+                   "BAPI_TRANSACTION_ROLLBACK": self._rollback,
+                   "Z_SD_ORDER_CREDIT_RELEASE": self._release}[function]
         return handler(params)
 
     def _post(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -219,6 +279,13 @@ class FakeRfc:
         if fault == "lost":
             raise SapUnavailableError("RFC connection lost after COMMIT WORK")
         return recorded("bapi_transaction_commit_ok.json")
+
+    def _release(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The site's remote-enabled wrapper of SD_ORDER_CREDIT_RELEASE (commits itself)."""
+        if self.faults.next("release") == "E":
+            return recorded("z_sd_order_credit_release_error.json")
+        self.state.change_order(params["VBELN"].lstrip("0"), TotalCreditCheckStatus="D")
+        return recorded("z_sd_order_credit_release_ok.json")
 
     def _rollback(self, params: dict[str, Any]) -> dict[str, Any]:
         self.pending = None

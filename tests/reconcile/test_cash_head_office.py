@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import inspect, select, text
 
+from devtools.demo.data import generate
 from sapbridge.config import load_settings
-from sapbridge.demo.data import generate
 from sapbridge.reconcile.cash import CashConfig, match_payments
 from sapbridge.reconcile.cash.inputs import load_customers
 from sapbridge.reconcile.cash.model import CustomerRecord, OpenItem, Payment

@@ -6,8 +6,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
+from devtools.demo.shapes import metadata_xml
 from sapbridge.config import SystemConfig
-from sapbridge.demo.shapes import metadata_xml
 from sapbridge.odata.client import ODataClient
 from sapbridge.sync.sources import ODataSource
 from sapbridge.transport.base import HttpResponse

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from devtools.demo.data import generate
+from devtools.demo.record import later_system
 from sapbridge.cli import cli
 from sapbridge.config import load_settings, project_root
-from sapbridge.demo.data import generate
-from sapbridge.demo.record import later_system
 from sapbridge.store.schema import OBJECT_TABLES, blocked_orders, credit_segments, open_items
 from sapbridge.sync.service import sync_system
 

@@ -3,7 +3,7 @@
 The same universe is produced at two moments: ``stage=1`` (the demo recording) and ``stage=2``
 (a later recording where some items were cleared, new ones posted, orders released and cases
 closed), so incremental sync and clearing are exercised on replay. Records are canonical Python
-values; :mod:`sapbridge.demo.shapes` renders them in OData JSON and RFC shapes.
+values; :mod:`devtools.demo.shapes` renders them in OData JSON and RFC shapes.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sapbridge.money import quantize
 
-__all__ = ["AS_OF", "COMPANY_CODES", "DemoCompany", "generate"]
+__all__ = ["AS_OF", "CLERKS", "COMPANY_CODES", "PROMISE_CODES", "DemoCompany", "Promise", "generate"]
 
 AS_OF = date(2026, 11, 20)
 """The demo's key date: stage 1 is 'today' on this date, stage 2 one week later."""
@@ -45,6 +45,7 @@ class Customer:
     posting_blocked: bool = False
     head_office: str = ""
     alternative_payer: str = ""
+    clerk: str = "01"
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,27 @@ class Dispute:
     changed_at: datetime
 
 
+@dataclass(frozen=True)
+class Promise:
+    guid: str
+    company_code: str
+    customer: str
+    promised: Decimal
+    paid: Decimal
+    currency: str
+    due_on: date
+    made_on: date
+    state: str
+    level: int
+
+
+PROMISE_CODES = {"open": "O", "kept": "K", "partially_kept": "P", "broken": "B", "withdrawn": "W"}
+"""Canonical promise state -> the demo SAP's single-letter code (as mappings/promises.toml reads them)."""
+
+CLERKS = ("01", "02", "03")
+"""Accounting clerks (KNB1-BUSAB) the demo's customers are spread over: the collectors."""
+
+
 @dataclass
 class DemoCompany:
     """Everything SAP would hold at one moment."""
@@ -129,6 +151,7 @@ class DemoCompany:
     segments: list[CreditSegment] = field(default_factory=list)
     orders: list[SalesOrder] = field(default_factory=list)
     disputes: list[Dispute] = field(default_factory=list)
+    promises: list[Promise] = field(default_factory=list)
 
 
 def _iban(rng: random.Random, country: str) -> str:
@@ -280,7 +303,8 @@ def _later(company: DemoCompany, rng: random.Random) -> DemoCompany:
     segments = [replace(s, limit=s.limit * 2, changed_on=later_as_of) if rng.random() < 0.05 else s
                 for s in company.segments]
     return DemoCompany(as_of=later_as_of, customers=company.customers, open_items=kept + fresh,
-                       segments=segments, orders=orders, disputes=disputes)
+                       segments=segments, orders=orders, disputes=disputes,
+                       promises=_later_promises(company.promises, later_as_of, random.Random(7)))
 
 
 _BRANCHES = 4
@@ -301,14 +325,87 @@ def _with_payers(people: list[Customer]) -> list[Customer]:
     return result
 
 
+def _promise_state(due_on: date, as_of: date, rng: random.Random, forced: str | None) -> str:
+    if forced is not None:
+        return forced
+    if due_on > as_of:
+        return rng.choices(("open", "withdrawn"), weights=(9, 1))[0]
+    return rng.choices(("kept", "partially_kept", "broken", "withdrawn"), weights=(55, 15, 25, 5))[0]
+
+
+def _promise_paid(state: str, promised: Decimal, currency: str, rng: random.Random) -> Decimal:
+    if state == "kept":
+        return promised
+    if state == "partially_kept":
+        return quantize(promised * Decimal(rng.choice(("0.25", "0.4", "0.5", "0.7"))), currency)
+    if state == "broken" and rng.random() < 0.3:
+        return quantize(promised * Decimal("0.1"), currency)
+    return Decimal(0)
+
+
+_FORCED_STATES = ("open", "kept", "partially_kept", "broken", "withdrawn")
+"""The first promises take each state in turn, so every state is in the demo whatever the draws."""
+
+
+def _promises(rng: random.Random, items: list[OpenItem], count: int) -> list[Promise]:
+    """Promises on customers' overdue items: made when the item was overdue, due days later."""
+    overdue = [i for i in items if i.amount > 0 and i.baseline_date + timedelta(days=i.net_days) < AS_OF]
+    result = []
+    for index in range(count):
+        item = rng.choice(overdue)
+        made = AS_OF - timedelta(days=rng.randint(2, 75))
+        due = made + timedelta(days=rng.randint(5, 21))
+        forced = _FORCED_STATES[index] if index < len(_FORCED_STATES) else None
+        if forced == "open":
+            due = AS_OF + timedelta(days=7)
+        elif forced is not None and due > AS_OF:
+            due = AS_OF - timedelta(days=3)
+        state = _promise_state(due, AS_OF, rng, forced)
+        promised = quantize(item.amount * Decimal(rng.choice(("0.5", "1", "1"))), item.currency)
+        result.append(Promise(
+            guid=f"{rng.getrandbits(128):032X}", company_code=item.company_code, customer=item.customer,
+            promised=promised, paid=_promise_paid(state, promised, item.currency, rng),
+            currency=item.currency, due_on=due, made_on=made, state=state,
+            level=rng.choices((1, 2, 3), weights=(70, 22, 8))[0],
+        ))
+    return result
+
+
+def _later_promises(promises: list[Promise], later_as_of: date, rng: random.Random) -> list[Promise]:
+    """Open promises that fell due during the week are kept or broken; one new promise each week."""
+    result = []
+    for promise in promises:
+        if promise.state == "open" and promise.due_on <= later_as_of:
+            state = rng.choice(("kept", "broken"))
+            promise = replace(promise, state=state,
+                              paid=promise.promised if state == "kept" else Decimal(0))
+        result.append(promise)
+    return result
+
+
+def _with_expiring_limits(segments: list[CreditSegment]) -> list[CreditSegment]:
+    """Every twelfth credit limit runs out within the next four weeks (no draws), so the credit
+    exposure report has limits to renew."""
+    return [replace(s, valid_to=AS_OF + timedelta(days=3 + at % 25)) if at % 12 == 5 else s
+            for at, s in enumerate(segments)]
+
+
+def _with_clerks(people: list[Customer]) -> list[Customer]:
+    """Each customer's accounting clerk (the collector), in turn over :data:`CLERKS` (no draws)."""
+    return [replace(c, clerk=CLERKS[at % len(CLERKS)]) for at, c in enumerate(people)]
+
+
 def generate(stage: int = 1, *, seed: int = 20261120, customers: int = 120,
-             items_per_customer: int = 24, orders: int = 360, disputes: int = 160) -> DemoCompany:
+             items_per_customer: int = 24, orders: int = 360, disputes: int = 160,
+             promises: int = 60) -> DemoCompany:
     """The demo company at ``stage`` 1 (the demo recording) or 2 (one week later)."""
     rng = random.Random(seed)
     people = _customers(rng, customers)
     items = _open_items(rng, people, items_per_customer)
-    people = _with_payers(people)
+    people = _with_clerks(_with_payers(people))
     company = DemoCompany(as_of=AS_OF, customers=people, open_items=items,
-                          segments=_segments(rng, people), orders=_orders(rng, people, orders),
-                          disputes=_disputes(rng, items, disputes))
+                          segments=_with_expiring_limits(_segments(rng, people)),
+                          orders=_orders(rng, people, orders),
+                          disputes=_disputes(rng, items, disputes),
+                          promises=_promises(random.Random(seed + 2), items, promises))
     return company if stage == 1 else _later(company, random.Random(seed + 1))

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sapbridge.demo.data import COMPANY_CODES, DemoCompany
+from devtools.demo.data import COMPANY_CODES, PROMISE_CODES, DemoCompany
 from sapbridge.money import currency_decimals
 
 __all__ = ["SERVICES", "metadata_xml", "odata_entities", "rfc_tables"]
@@ -105,6 +105,15 @@ SERVICES: dict[str, dict[str, dict[str, Any]]] = {
             },
         },
     },
+    "ZFSCM_COLLECTIONS_SRV": {
+        "PromisesToPay": {
+            "keys": ["CaseGUID"],
+            "props": {
+                "CaseGUID": S, "CompanyCode": S, "Customer": S, "PromisedAmount": D, "PaidAmount": D,
+                "Currency": S, "DueDate": DT, "PromiseDate": DT, "PromiseState": S, "PromiseLevel": S,
+            },
+        },
+    },
 }
 """The demo's services: entity sets with keys, property types and navigation properties."""
 
@@ -174,7 +183,7 @@ def odata_entities(company: DemoCompany) -> dict[tuple[str, str], list[dict[str,
         ],
         ("API_BUSINESS_PARTNER", "A_CustomerCompany"): [
             {"Customer": _strip_zeros(c.number), "CompanyCode": code, "PaymentTerms": c.terms,
-             "APARToleranceGroup": "", "AccountingClerk": "01", "PaymentBlockingReason": "",
+             "APARToleranceGroup": "", "AccountingClerk": c.clerk, "PaymentBlockingReason": "",
              "CustomerHeadOffice": _strip_zeros(c.head_office) if c.head_office else "",
              "AlternativePayerAccount": _strip_zeros(c.alternative_payer) if c.alternative_payer else ""}
             for c in company.customers for code in c.company_codes
@@ -197,6 +206,15 @@ def odata_entities(company: DemoCompany) -> dict[tuple[str, str], list[dict[str,
                 "ClosedOn": _sap_date(d.closed_on), "LastChangeDateTime": _sap_stamp(d.changed_at),
             }
             for d in company.disputes
+        ],
+        ("ZFSCM_COLLECTIONS_SRV", "PromisesToPay"): [
+            {
+                "CaseGUID": p.guid, "CompanyCode": p.company_code, "Customer": _strip_zeros(p.customer),
+                "PromisedAmount": _money(p.promised, p.currency), "PaidAmount": _money(p.paid, p.currency),
+                "Currency": p.currency, "DueDate": _sap_date(p.due_on), "PromiseDate": _sap_date(p.made_on),
+                "PromiseState": PROMISE_CODES[p.state], "PromiseLevel": str(p.level),
+            }
+            for p in company.promises
         ],
     }
 
@@ -238,7 +256,7 @@ def rfc_tables(company: DemoCompany) -> dict[str, list[dict[str, str]]]:
     return {
         "KNA1": [{"KUNNR": c.number, "NAME1": c.name, "LAND1": c.country,
                   "SPERR": "X" if c.posting_blocked else "", "AUFSD": ""} for c in company.customers],
-        "KNB1": [{"KUNNR": c.number, "BUKRS": code, "ZTERM": c.terms, "TOGRU": "", "BUSAB": "01",
+        "KNB1": [{"KUNNR": c.number, "BUKRS": code, "ZTERM": c.terms, "TOGRU": "", "BUSAB": c.clerk,
                   "ZAHLS": "", "KNRZE": c.head_office, "KNRZB": c.alternative_payer}
                  for c in company.customers for code in c.company_codes],
         "KNBK": [{"KUNNR": c.number, "BVTYP": f"{i + 1:04d}", "BANKS": iban[:2], "BANKL": iban[4:12],
@@ -274,6 +292,12 @@ def rfc_tables(company: DemoCompany) -> dict[str, list[dict[str, str]]]:
                            "FIN_WRT_OFF_AMT": _internal(d.written_off, d.currency),
                            "FIN_DISPUTE_CURR": d.currency, "FIN_INV_REF": d.invoice_reference}
                           for d in company.disputes],
+        "UDM_P2P_ATTR": [{"CASE_GUID": p.guid, "FIN_COMP_CODE": p.company_code, "FIN_CUSTOMER": p.customer,
+                          "FIN_PROMISED_AMT": _internal(p.promised, p.currency),
+                          "FIN_PAID_AMOUNT": _internal(p.paid, p.currency), "FIN_P2P_CURR": p.currency,
+                          "FIN_P2P_DUE_DATE": _dats(p.due_on), "FIN_P2P_DATE": _dats(p.made_on),
+                          "FIN_P2P_STATE": PROMISE_CODES[p.state], "FIN_P2P_LEVEL": str(p.level)}
+                         for p in company.promises],
     }
 
 

@@ -4,7 +4,7 @@
 is the same company a week later over OData, recorded as the incremental sync that follows the
 first one asks for it (changed orders and cases, cleared and new items). Run::
 
-    python -m sapbridge.demo.record fixtures
+    python -m devtools.demo.record fixtures
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from devtools.demo.data import DemoCompany, generate
 from devtools.demo.fakesap import FakeSapHttp, FakeSapRfc
 from sapbridge.config import DEMO_SYSTEM, SystemConfig, load_settings
-from sapbridge.demo.data import DemoCompany, generate
 from sapbridge.store import open_store
 from sapbridge.sync.service import Clients, sync_system
 
