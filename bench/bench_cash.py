@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import tempfile
 import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # devtools/ beside sapbridge/
 
 from cash_groups import (  # bench/ is on the path when this script runs
     Group,
@@ -35,15 +38,15 @@ from cash_groups import (  # bench/ is on the path when this script runs
     wrapped_group,
 )
 
+from devtools.cash.baseline import greedy_baseline
+from devtools.cash.synthetic import Scenario, generate, pairs_of, score, with_reference_habits
 from sapbridge.config import load_settings
 from sapbridge.reconcile.cash import run_cash
-from sapbridge.reconcile.cash.baseline import greedy_baseline
 from sapbridge.reconcile.cash.config import CashConfig
 from sapbridge.reconcile.cash.inputs import OPEN_ITEM_COLUMNS
 from sapbridge.reconcile.cash.matcher import match_payments
 from sapbridge.reconcile.cash.model import CashResult, OpenItem
 from sapbridge.reconcile.cash.reference_habits import ORDER_FIELD, ReferenceHabit, learn_habits
-from sapbridge.reconcile.cash.synthetic import Scenario, generate, pairs_of, score, with_reference_habits
 from sapbridge.reconcile.cash.tiebreak import TIE_BREAKS
 from sapbridge.store import open_store
 from sapbridge.tabular import write_csv

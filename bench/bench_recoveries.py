@@ -29,6 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from devtools.recoveries.synthetic import (  # noqa: E402
+    AS_OF,
+    SyntheticData,
+    generate,
+    write_files,
+)
 from sapbridge.config import load_settings  # noqa: E402
 from sapbridge.reconcile.recoveries import RecoveriesConfig, classify, run_recoveries  # noqa: E402
 from sapbridge.reconcile.recoveries.classify import _Classifier  # noqa: E402
@@ -36,12 +42,6 @@ from sapbridge.reconcile.recoveries.model import (  # noqa: E402
     Claim,
     Dispute,
     RecoveriesResult,
-)
-from sapbridge.reconcile.recoveries.synthetic import (  # noqa: E402
-    AS_OF,
-    SyntheticData,
-    generate,
-    write_files,
 )
 from sapbridge.reconcile.references import normalise_reference  # noqa: E402
 from sapbridge.store import open_store  # noqa: E402

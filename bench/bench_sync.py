@@ -133,7 +133,8 @@ def record(fixtures: Path, rows: int, page_size: int, day: int = 1) -> None:
     """Record the pages a sync of company code 1000 requests, by reading them once."""
     from sapbridge.mapping import load_mapping
     from sapbridge.odata.client import ODataClient
-    from sapbridge.sync.sources import check_route, odata_filter
+    from sapbridge.odata.query import odata_filter
+    from sapbridge.sync.sources import check_route
     from sapbridge.transport.record import RecordingHttpConnection
 
     _settings, system = bench_settings(fixtures, page_size)
@@ -213,7 +214,7 @@ def scratch_store(url: str) -> Iterator[str]:
 
 def _pages(fixtures: Path, page_size: int, decode: Any = None) -> Iterator[Any]:
     from sapbridge.connect import open_odata
-    from sapbridge.sync.sources import odata_filter
+    from sapbridge.odata.query import odata_filter
 
     _settings, system = bench_settings(fixtures, page_size)
     route = load_mapping(ROOT / "mappings" / "open_items.toml").odata
@@ -280,8 +281,8 @@ def child_write(fixtures: Path, page_size: int, url: str) -> dict[str, Any]:
 
 
 def child_pyodata(fixtures: Path, page_size: int, limit: int) -> dict[str, Any]:
+    from devtools.odata_baseline import read_with_pyodata_entities
     from sapbridge.connect import open_odata
-    from sapbridge.odata.baseline import read_with_pyodata_entities
 
     _settings, system = bench_settings(fixtures, page_size)
     mapping = load_mapping(ROOT / "mappings" / "open_items.toml")

@@ -16,11 +16,11 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from devtools.cash.synthetic import AS_OF, Scenario
 from sapbridge.bankfiles import read_payments
 from sapbridge.money import quantize
 from sapbridge.reconcile.cash.advices import Advice, AdviceLine
 from sapbridge.reconcile.cash.model import CustomerRecord, ItemKey, OpenItem, Payment
-from sapbridge.reconcile.cash.synthetic import AS_OF, Scenario
 
 __all__ = ["Group", "advices_group", "ambiguous_group", "head_office_group", "unpaid_by_customer",
            "wrapped_group"]

@@ -2,7 +2,11 @@
 
 Passwords never sit in the file: a system names the environment variable that holds its password
 (``password_env``). Sections owned by other components (``[push]``, ``[users]``, ``[reconcile]``,
-``[kpi]``...) are kept as plain dicts and validated by the component that reads them.
+``[kpi]``...) are kept as plain dicts and validated by the component that reads them; a section
+no component reads, and an unknown key in the sections read here, is refused with a did-you-mean.
+
+Paths in the file (mappings, fixtures, sap_state, a CA bundle in verify_tls, and the paths of the
+other sections) are relative to the folder of the config file, not the working directory.
 
 Example::
 
@@ -11,6 +15,7 @@ Example::
 
     [defaults]
     system = "PRD"
+    mappings = ["site-mappings"]          # searched first, then the packaged mappings/
 
     [systems.PRD]
     odata_url = "https://s4.example.com"
@@ -20,6 +25,8 @@ Example::
     verify_tls = true
     timeout = 60
     page_size = 5000
+    mappings = ["prd-mappings"]           # this system's overrides, before [defaults] mappings
+    disabled_datasets = ["disputes"]      # no dispute management here: sync all skips it
 
     [systems.PRD.rfc]
     ashost = "s4app1.example.com"
@@ -28,8 +35,10 @@ Example::
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -40,11 +49,15 @@ from sapbridge.errors import ConfigError
 
 __all__ = [
     "DEMO_SYSTEM",
+    "SECTIONS",
     "Settings",
     "SystemConfig",
     "demo_state_path",
     "load_settings",
+    "packaged_mappings_dir",
     "project_root",
+    "resolve_path",
+    "unknown_keys",
 ]
 
 DEMO_SYSTEM = "demo"
@@ -53,11 +66,37 @@ DEMO_SYSTEM = "demo"
 _SYSTEM_KEYS = {
     "kind", "odata_url", "client", "user", "password_env", "verify_tls", "timeout",
     "connect_timeout", "page_size", "language", "max_attempts", "rfc", "services", "routes",
-    "fixtures", "description", "company_codes", "key_date", "sap_state",
+    "fixtures", "description", "company_codes", "key_date", "sap_state", "mappings",
+    "disabled_datasets",
 }
+_DEFAULTS_KEYS = {"system", "mappings"}
+_STORE_KEYS = {"url"}
+SECTIONS = (
+    "store", "defaults", "systems", "users", "authority", "push", "audit", "cash", "recoveries",
+    "kpi", "jobs", "airflow",
+)
+"""The top-level sections of ``sapbridge.toml``; any other is refused (a typo would be ignored)."""
 _URL_SECRETS = {"sap-password", "sap-user", "password", "passwd", "pwd", "token", "apikey", "api_key"}
 """Query parameters that would put a logon in a system URL (SAP accepts ``sap-password``)."""
 _RFC_KEYS = {"ashost", "sysnr", "client", "mshost", "msserv", "sysid", "group", "saprouter", "lang"}
+
+
+def unknown_keys(given: Collection[str], known: Collection[str], where: str) -> ConfigError | None:
+    """The error for keys in ``given`` that are not ``known``, with a did-you-mean; None if all known."""
+    unknown = sorted(set(given) - set(known))
+    if not unknown:
+        return None
+    hints = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+        hints.append(f"{key} (did you mean {close[0]}?)" if close else key)
+    return ConfigError(f"{where} has unknown key(s): {', '.join(hints)}")
+
+
+def _refuse_unknown(given: Collection[str], known: Collection[str], where: str) -> None:
+    error = unknown_keys(given, known, where)
+    if error is not None:
+        raise error
 
 
 def project_root() -> Path:
@@ -101,6 +140,10 @@ class SystemConfig:
     sap_state: str = ""
     """A replay system with a state file is a simulated SAP: it answers any read of its recorded
     data and keeps changes (credit limits, postings) in this file between commands."""
+    mapping_dirs: tuple[Path, ...] = ()
+    """Site mapping folders searched first for this system's datasets."""
+    disabled_datasets: frozenset[str] = frozenset()
+    """Datasets this system does not have (no credit management, no disputes): never read."""
 
     @property
     def is_replay(self) -> bool:
@@ -133,9 +176,20 @@ class SystemConfig:
     def fixtures_dir(self) -> Path:
         """Where a replay system reads (and ``--record`` writes) its fixtures."""
         if self.fixtures:
-            path = Path(self.fixtures)
+            path = Path(self.fixtures)  # the config file's loader made it absolute
             return path if path.is_absolute() else project_root() / path
         return project_root() / "fixtures" / self.name
+
+
+def resolve_path(path: str | Path, base: Path) -> Path:
+    """``path`` with ``~`` expanded; a relative path is taken from ``base``."""
+    expanded = Path(path).expanduser()
+    return expanded if expanded.is_absolute() else base / expanded
+
+
+def packaged_mappings_dir() -> Path:
+    """The mappings shipped with sapbridge (the last folder of every mapping search path)."""
+    return project_root() / "mappings"
 
 
 def demo_state_path(store_url: str) -> Path:
@@ -170,8 +224,23 @@ class Settings:
     store_url: str
     default_system: str
     systems: dict[str, SystemConfig]
-    mappings_dir: Path
+    mapping_dirs: tuple[Path, ...] = ()
+    """Site mapping folders (``[defaults] mappings``) searched before the packaged ones."""
     sections: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths in the config are read from: the config file's folder."""
+        return self.path.parent if self.path else Path.cwd()
+
+    def resolve(self, path: str | Path) -> Path:
+        """A path from the config: ``~`` expanded, relative to the config file's folder."""
+        return resolve_path(path, self.base_dir)
+
+    def mapping_search_path(self, system: str | None = None) -> tuple[Path, ...]:
+        """Where a system's dataset mappings are looked for, first match wins: the system's own
+        folders, then ``[defaults] mappings``, then the packaged ``mappings/``."""
+        return (*self.system(system).mapping_dirs, *self.mapping_dirs, packaged_mappings_dir())
 
     def system(self, name: str | None = None) -> SystemConfig:
         """A configured system by name (default: ``[defaults] system``, else ``demo``)."""
@@ -217,14 +286,36 @@ def _check_system_url(url: str, where: str) -> str:
     return url.rstrip("/")
 
 
-def _parse_system(name: str, raw: Any, where: str) -> SystemConfig:
+def _path_list(raw: Any, base: Path, where: str) -> tuple[Path, ...]:
+    """``"dir"`` or ``["dir", ...]`` as paths relative to ``base``."""
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+        msg = f"{where} must be a folder or a list of folders"
+        raise ConfigError(msg)
+    return tuple(resolve_path(i, base) for i in items)
+
+
+def _names(raw: Any, where: str) -> frozenset[str]:
+    if not isinstance(raw, list) or not all(isinstance(i, str) for i in raw):
+        msg = f"{where} must be a list of dataset names"
+        raise ConfigError(msg)
+    return frozenset(raw)
+
+
+def _verify_tls(raw: Any, base: Path) -> bool | str:
+    """``true``/``false``, or the path of a CA bundle (relative to the config file)."""
+    return str(resolve_path(raw, base)) if isinstance(raw, str) else raw
+
+
+def _optional_path(raw: Any, base: Path) -> str:
+    return str(resolve_path(str(raw), base)) if raw else ""
+
+
+def _parse_system(name: str, raw: Any, where: str, base: Path) -> SystemConfig:
     if not isinstance(raw, dict):
         msg = f"{where}: [systems.{name}] must be a table"
         raise ConfigError(msg)
-    unknown = set(raw) - _SYSTEM_KEYS
-    if unknown:
-        msg = f"{where}: [systems.{name}] has unknown keys: {', '.join(sorted(unknown))}"
-        raise ConfigError(msg)
+    _refuse_unknown(raw, _SYSTEM_KEYS, f"{where}: [systems.{name}]")
     if "password" in raw:
         msg = f"{where}: [systems.{name}] must not hold a password; use password_env"
         raise ConfigError(msg)
@@ -234,8 +325,7 @@ def _parse_system(name: str, raw: Any, where: str) -> SystemConfig:
         msg = f"{where}: [systems.{name}.rfc] must not hold a password; use password_env"
         raise ConfigError(msg)
     if bad_rfc:
-        msg = f"{where}: [systems.{name}.rfc] has unknown keys: {', '.join(sorted(bad_rfc))}"
-        raise ConfigError(msg)
+        _refuse_unknown(rfc, _RFC_KEYS | {"user"}, f"{where}: [systems.{name}.rfc]")
     kind = raw.get("kind", "sap")
     if kind not in {"sap", "replay"}:
         msg = f"{where}: [systems.{name}] kind must be 'sap' or 'replay', not {kind!r}"
@@ -254,7 +344,7 @@ def _parse_system(name: str, raw: Any, where: str) -> SystemConfig:
             client=str(raw.get("client", rfc.get("client", ""))),
             user=str(raw.get("user", "")),
             password_env=str(raw.get("password_env", "")),
-            verify_tls=raw.get("verify_tls", True),
+            verify_tls=_verify_tls(raw.get("verify_tls", True), base),
             timeout=float(raw.get("timeout", 60)),
             connect_timeout=float(raw.get("connect_timeout", 10)),
             page_size=int(raw.get("page_size", 5000)),
@@ -263,15 +353,26 @@ def _parse_system(name: str, raw: Any, where: str) -> SystemConfig:
             rfc={k: str(v) for k, v in rfc.items()},
             services=dict(raw.get("services", {})),
             routes=dict(raw.get("routes", {})),
-            fixtures=str(raw.get("fixtures", "")),
+            fixtures=_optional_path(raw.get("fixtures"), base),
             description=str(raw.get("description", "")),
             company_codes=tuple(str(c) for c in raw.get("company_codes", ())),
             key_date=str(raw.get("key_date", "")),
-            sap_state=str(raw.get("sap_state", "")),
+            sap_state=_optional_path(raw.get("sap_state"), base),
+            mapping_dirs=_path_list(raw.get("mappings", []), base, f"{where}: [systems.{name}] mappings"),
+            disabled_datasets=_names(raw.get("disabled_datasets", []),
+                                     f"{where}: [systems.{name}] disabled_datasets"),
         )
     except (TypeError, ValueError) as exc:
         msg = f"{where}: [systems.{name}]: {exc}"
         raise ConfigError(msg) from exc
+
+
+def _table(raw: dict[str, Any], name: str, where: str) -> dict[str, Any]:
+    value = raw.get(name, {})
+    if not isinstance(value, dict):
+        msg = f"{where}: [{name}] must be a table"
+        raise ConfigError(msg)
+    return value
 
 
 def load_settings(path: str | Path | None = None, *, store_url: str | None = None) -> Settings:
@@ -296,24 +397,27 @@ def load_settings(path: str | Path | None = None, *, store_url: str | None = Non
             msg = f"{config_path}: not valid TOML: {exc}"
             raise ConfigError(msg) from exc
     where = str(config_path) if config_path else "config"
-    store = raw.get("store", {})
+    base = config_path.parent if config_path else Path.cwd()
+    _refuse_unknown(raw, SECTIONS, f"{where}: the file")
+    store = _table(raw, "store", where)
+    _refuse_unknown(store, _STORE_KEYS, f"{where}: [store]")
     url = store_url or os.environ.get("SAPBRIDGE_DB") or store.get("url") or "sqlite:///sapbridge.db"
     systems = {DEMO_SYSTEM: _demo_system(str(url))}
-    for name, body in raw.get("systems", {}).items():
-        systems[name] = _parse_system(name, body, where)
-    defaults = raw.get("defaults", {})
+    for name, body in _table(raw, "systems", where).items():
+        systems[name] = _parse_system(name, body, where, base)
+    defaults = _table(raw, "defaults", where)
+    _refuse_unknown(defaults, _DEFAULTS_KEYS, f"{where}: [defaults]")
     default_system = str(defaults.get("system", DEMO_SYSTEM))
     if default_system not in systems:
         msg = f"{where}: [defaults] system {default_system!r} is not configured"
         raise ConfigError(msg)
-    mappings = defaults.get("mappings")
-    mappings_dir = Path(mappings) if mappings else project_root() / "mappings"
+    mapping_dirs = _path_list(defaults.get("mappings", []), base, f"{where}: [defaults] mappings")
     sections = {k: v for k, v in raw.items() if k not in {"systems", "store", "defaults"}}
     return Settings(
         path=config_path,
         store_url=str(url),
         default_system=default_system,
         systems=systems,
-        mappings_dir=mappings_dir,
+        mapping_dirs=mapping_dirs,
         sections=sections,
     )

@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sapbridge.money import currency_decimals
+from sapbridge.money import currency_decimals, sap_decimal
 
 __all__ = [
     "CONVERTERS",
@@ -119,30 +119,8 @@ def to_date(value: Any) -> date | None:
 
 
 def to_decimal(value: Any) -> Decimal | None:
-    """A Decimal from SAP's decimal strings (OData sends Edm.Decimal as text; RFC may end in ``-``).
-
-    NaN and infinities are refused: SAP's decimal types cannot hold them, so one is a broken answer.
-    """
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, float):
-        msg = f"refusing float amount {value!r}; SAP amounts arrive as text"
-        raise ValueError(msg)
-    text = str(value).strip()
-    if not text:
-        return None
-    if text.endswith("-"):
-        text = "-" + text[:-1]
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
-        msg = f"not a decimal: {value!r}"
-        raise ValueError(msg) from None
-    return amount
+    """A Decimal from SAP's decimal strings, by the one rule of :func:`sapbridge.money.sap_decimal`."""
+    return sap_decimal(value)
 
 
 def unshift_internal_amount(amount: Decimal, currency: str) -> Decimal:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
@@ -42,8 +42,10 @@ from pathlib import Path
 from typing import Any
 
 from sapbridge import convert
+from sapbridge.config import Settings
 from sapbridge.errors import MappingError
 from sapbridge.store.schema import OBJECT_TABLES
+from sapbridge.store.types import sqlite_storage_form
 
 __all__ = [
     "DatasetMapping",
@@ -52,7 +54,9 @@ __all__ = [
     "RfcRoute",
     "RfcTableRead",
     "load_mapping",
+    "load_mapping_path",
     "load_mappings",
+    "mappings_for",
     "values_converter",
 ]
 
@@ -205,15 +209,6 @@ def _getter(path: str) -> Callable[[Mapping[str, Any]], Any]:
     return nested
 
 
-def _storage(value: Any) -> Any:
-    """SQLite storage form of a canonical value (matches SQLAlchemy's Date/UtcDateTime/Money)."""
-    if value is None or isinstance(value, str | bool | int):
-        return value
-    if hasattr(value, "hour"):
-        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    return str(value) if not hasattr(value, "isoformat") else value.isoformat()
-
-
 def _field_reader(spec: FieldSpec) -> Callable[[Mapping[str, Any]], Any]:
     if spec.convert == "const":
         constant = spec.value
@@ -299,7 +294,8 @@ def _compile_row_builder(fields: Sequence[FieldSpec], *, sqlite: bool, source: s
             msg = f"{source}: field {bad}: {exc}"
             raise MappingError(msg) from exc
         if sqlite:
-            return tuple(v if plain else _storage(v) for v, plain in zip(values, fast_plain, strict=True))
+            return tuple(v if plain else sqlite_storage_form(v)
+                         for v, plain in zip(values, fast_plain, strict=True))
         return tuple(values)
 
     return build
@@ -321,30 +317,61 @@ def _decimal_text(value: Any) -> str | None:
 
 @lru_cache(maxsize=65536)
 def _date_text(value: str) -> Any:
-    return _storage(convert.to_date(value))
+    return sqlite_storage_form(convert.to_date(value))
+
+
+def _plain_text_column(spec: FieldSpec, _sqlite: bool) -> Column:
+    key, to_str = spec.sap, convert.to_str
+    return lambda raws: [(v.strip() or None) if (v := r.get(key)).__class__ is str else to_str(v)
+                         for r in raws]
+
+
+def _decimal_column(spec: FieldSpec, sqlite: bool) -> Column:
+    key = spec.sap
+    to_decimal = _decimal_text if sqlite else convert.to_decimal
+    return lambda raws: [to_decimal(r.get(key)) for r in raws]
+
+
+def _alpha_column(spec: FieldSpec, _sqlite: bool) -> Column:
+    key = spec.sap
+    alpha = lru_cache(maxsize=65536)(convert.alpha(spec.width))
+    return lambda raws: [None if (v := r.get(key)) is None else alpha(v) for r in raws]
+
+
+def _sqlite_date_column(spec: FieldSpec, _sqlite: bool) -> Column:
+    key = spec.sap
+    return lambda raws: [_date_text(v) if (v := r.get(key)).__class__ is str else
+                         sqlite_storage_form(convert.to_date(v)) for r in raws]
+
+
+def _is_plain_amount(spec: FieldSpec) -> bool:
+    """An amount that is only a decimal: no sign field, no internal (shifted) currency amount."""
+    return spec.convert == "amount" and not spec.sign and not (spec.internal and spec.currency)
+
+
+ColumnRule = tuple[str, Callable[[FieldSpec, bool], bool], Callable[[FieldSpec, bool], Column]]
+
+_FAST_COLUMNS: tuple[ColumnRule, ...] = (
+    ("plain text", lambda spec, _sqlite: spec.convert == "str", _plain_text_column),
+    ("decimal or plain amount", lambda spec, _sqlite: spec.convert == "decimal" or _is_plain_amount(spec),
+     _decimal_column),
+    ("ALPHA key", lambda spec, _sqlite: spec.convert == "alpha", _alpha_column),
+    ("date into SQLite", lambda spec, sqlite: spec.convert == "date" and sqlite, _sqlite_date_column),
+)
+"""Fields a page converts in one tight loop, first match wins: (what, applies, build). Only top-
+level SAP fields (no ``nav/Field`` path); every other field goes row by row through its reader."""
 
 
 def _column_builder(spec: FieldSpec, *, sqlite: bool) -> Column:
     """One field's values for a page of raw rows, in storage form when ``sqlite``."""
-    key = spec.sap
-    to_str = convert.to_str
-    if spec.convert == "str" and "/" not in key:
-        return lambda raws: [(v.strip() or None) if (v := r.get(key)).__class__ is str else to_str(v)
-                             for r in raws]
-    plain_amount = spec.convert == "amount" and not spec.sign and not (spec.internal and spec.currency)
-    if (spec.convert == "decimal" or plain_amount) and "/" not in key:
-        to_decimal = _decimal_text if sqlite else convert.to_decimal
-        return lambda raws: [to_decimal(r.get(key)) for r in raws]
-    if spec.convert == "alpha" and "/" not in key:
-        alpha = lru_cache(maxsize=65536)(convert.alpha(spec.width))
-        return lambda raws: [None if (v := r.get(key)) is None else alpha(v) for r in raws]
-    if spec.convert == "date" and sqlite and "/" not in key:
-        return lambda raws: [_date_text(v) if (v := r.get(key)).__class__ is str else
-                             _storage(convert.to_date(v)) for r in raws]
+    if "/" not in spec.sap:
+        for _what, applies, build in _FAST_COLUMNS:
+            if applies(spec, sqlite):
+                return build(spec, sqlite)
     read = _field_reader(spec)
     if not sqlite:
         return lambda raws: [read(r) for r in raws]
-    return lambda raws: [_storage(read(r)) for r in raws]
+    return lambda raws: [sqlite_storage_form(read(r)) for r in raws]
 
 
 def values_converter(spec: FieldSpec, *, sqlite: bool) -> Callable[[Sequence[Any]], list[Any]]:
@@ -518,6 +545,35 @@ def _validate(mapping: DatasetMapping, table_key: list[str]) -> None:
         if missing:
             msg = f"{where}: key field(s) {', '.join(missing)} not mapped"
             raise MappingError(msg)
+
+
+def load_mapping_path(folders: Sequence[Path], disabled: Collection[str] = ()) -> dict[str, DatasetMapping]:
+    """The mappings found along a search path: for each dataset the first folder that maps it wins,
+    so a site folder overrides one dataset without copying the others. ``disabled`` datasets are
+    left out (a system without them); naming one no folder maps is an error."""
+    existing = [f for f in folders if f.is_dir()]
+    if not existing:
+        msg = f"mappings directory not found: {', '.join(str(f) for f in folders)}"
+        raise MappingError(msg)
+    result: dict[str, DatasetMapping] = {}
+    for folder in reversed(existing):
+        result.update(load_mappings(folder))
+    unknown = sorted(set(disabled) - set(result))
+    if unknown:
+        msg = (f"disabled_datasets names unknown dataset(s): {', '.join(unknown)} "
+               f"(mapped: {', '.join(sorted(result))})")
+        raise MappingError(msg)
+    return {name: mapping for name, mapping in result.items() if name not in disabled}
+
+
+def mappings_for(settings: Settings, system: str | None = None) -> dict[str, DatasetMapping]:
+    """A system's mappings: its search path (site folders first), its disabled datasets left out."""
+    missing = [f for f in settings.mapping_search_path(system)[:-1] if not f.is_dir()]
+    if missing:
+        msg = f"mappings directory not found: {missing[0]}"
+        raise MappingError(msg)
+    return load_mapping_path(settings.mapping_search_path(system),
+                             settings.system(system).disabled_datasets)
 
 
 def load_mappings(directory: str | Path) -> dict[str, DatasetMapping]:

@@ -6,7 +6,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 __all__ = ["MAX_DECIMALS", "MAX_INTEGER_DIGITS", "ZERO", "D", "currency_decimals", "parse_amount",
-           "quantize", "to_minor_units"]
+           "quantize", "sap_decimal", "to_minor_units"]
 
 ZERO = Decimal(0)
 """The zero amount; compare against it instead of the int 0 to keep types obvious."""
@@ -19,28 +19,43 @@ _CURRENCY_DECIMALS: dict[str, int] = {
 """ISO 4217 minor units that differ from the usual two (SAP table TCURX holds the same facts)."""
 
 
-def D(value: object) -> Decimal:
-    """Make a Decimal from a str, int or Decimal; floats are refused, empty strings are zero.
+def sap_decimal(value: object) -> Decimal | None:
+    """The one rule for a decimal as SAP sends it and the store keeps it: text (OData's
+    Edm.Decimal, RFC's packed numbers with the minus sign last: ``"100.00-"``), int or Decimal.
 
-    SAP sends amounts as strings; some exports put the minus sign last (``"100.00-"``).
+    ``None`` and blank text are no value (None). Floats and bools are refused (SAP amounts arrive
+    as text), and so are NaN and infinities (SAP's decimal types cannot hold them). Amounts in a
+    person's files follow :func:`parse_amount` instead (thousands separators, decimal commas).
     """
-    if isinstance(value, Decimal):
+    if value is None or isinstance(value, Decimal):
         return value
     if isinstance(value, bool | float):
-        msg = f"refusing to make money from {type(value).__name__} {value!r}"
-        raise TypeError(msg)
+        msg = f"refusing to make money from {type(value).__name__} {value!r}; SAP amounts arrive as text"
+        raise ValueError(msg)
     if isinstance(value, int):
         return Decimal(value)
     text = str(value).strip()
     if not text:
-        return ZERO
+        return None
     if text.endswith("-"):
         text = "-" + text[:-1].strip()
     try:
-        return Decimal(text)
+        amount = Decimal(text)
     except InvalidOperation:
-        msg = f"not an amount: {value!r}"
+        amount = None
+    if amount is None or not amount.is_finite():
+        msg = f"not a decimal: {value!r}"
         raise ValueError(msg) from None
+    return amount
+
+
+def D(value: object) -> Decimal:
+    """A Decimal that must be there, by the rule of :func:`sap_decimal`: a blank is refused."""
+    amount = sap_decimal(value)
+    if amount is None:
+        msg = f"not a decimal: {value!r} (no value)"
+        raise ValueError(msg)
+    return amount
 
 
 MAX_INTEGER_DIGITS = 18

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from sapbridge.config import Settings, SystemConfig
 from sapbridge.errors import ConfigError, SapAuthError, SapBridgeError, SapHttpError
-from sapbridge.mapping import ODataRoute, RfcRoute, load_mappings
+from sapbridge.mapping import ODataRoute, RfcRoute, mappings_for
 
 __all__ = ["Check", "Probe", "SystemInfo", "check_system", "describe_systems"]
 
@@ -92,7 +92,7 @@ def _routes(settings: Settings, system: SystemConfig) -> tuple[list[str], list[s
     """The OData services and RFC functions the mappings would use on this system."""
     services: list[str] = []
     functions: list[str] = []
-    for mapping in load_mappings(settings.mappings_dir).values():
+    for mapping in mappings_for(settings, system.name).values():
         for route in (mapping.odata, mapping.rfc):
             if isinstance(route, ODataRoute) and route.service not in services:
                 services.append(route.service)

@@ -24,8 +24,9 @@ from sapbridge.jobs.lock import Acquired, acquire, release
 from sapbridge.jobs.partitions import ALL_CODES, Partition, partitions_of
 from sapbridge.jobs.runner import JobLockedError
 from sapbridge.jobs.steps import StepContext, StepOutcome, run_sync_step, step_kind
-from sapbridge.mapping import load_mappings
+from sapbridge.mapping import mappings_for
 from sapbridge.store import Store, open_store
+from sapbridge.sync.service import enabled_objects
 
 __all__ = [
     "APPLYING_KINDS",
@@ -130,8 +131,9 @@ def _objects(step: StepDefinition) -> list[str]:
 
 
 def _waves(settings: Settings, job: JobDefinition, step: StepDefinition) -> tuple[tuple[Partition, ...], ...]:
-    partitions = partitions_of(load_mappings(settings.mappings_dir), system=job.system,
-                               objects=_objects(step), company_codes=_company_codes(settings, job))
+    partitions = partitions_of(mappings_for(settings, job.system), system=job.system,
+                               objects=enabled_objects(settings.system(job.system), _objects(step)),
+                               company_codes=_company_codes(settings, job))
     first = tuple(p for p in partitions if p.object in MASTER_OBJECTS)
     rest = tuple(p for p in partitions if p.object not in MASTER_OBJECTS)
     return tuple(wave for wave in (first, rest) if wave)

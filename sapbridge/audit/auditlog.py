@@ -29,7 +29,7 @@ from sapbridge.audit.origin import Origin
 from sapbridge.audit.rows import entry_select, read_rows
 from sapbridge.audit.tables import HEAD_ID, audit_head, audit_log
 from sapbridge.audit.verify import ChainWalk, VerifyResult, hashed_fields, walk_chain
-from sapbridge.config import Settings
+from sapbridge.config import Settings, unknown_keys
 from sapbridge.errors import AuditError, ConfigError
 
 if TYPE_CHECKING:  # imported when a TSA is configured: it brings requests and cryptography
@@ -81,11 +81,10 @@ class AuditLog:
         """Built from ``[audit]``: ``key_env``, ``anchors``, ``tsa_url``, ``tsa_ca_file``."""
         section = settings.section("audit")
         where = f"{settings.path or 'config'}: [audit]"
-        unknown = set(section) - _SETTINGS_KEYS
-        if unknown:
-            msg = f"{where} has unknown keys: {', '.join(sorted(unknown))}"
-            raise ConfigError(msg)
-        anchors = AnchorDir(Path(str(section["anchors"]))) if section.get("anchors") else None
+        unknown = unknown_keys(section, _SETTINGS_KEYS, where)
+        if unknown is not None:
+            raise unknown
+        anchors = AnchorDir(settings.resolve(str(section["anchors"]))) if section.get("anchors") else None
         timestamper = None
         if section.get("tsa_url"):
             if anchors is None:
@@ -99,7 +98,7 @@ class AuditLog:
                 msg = f"{where} tsa_timeout must be a number of seconds"
                 raise ConfigError(msg) from None
             ca = section.get("tsa_ca_file")
-            timestamper = Timestamper(str(section["tsa_url"]), Path(str(ca)) if ca else None,
+            timestamper = Timestamper(str(section["tsa_url"]), settings.resolve(str(ca)) if ca else None,
                                       timeout)
         return cls.from_environment(str(section.get("key_env") or DEFAULT_KEY_ENV),
                                     anchors=anchors, timestamper=timestamper)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sapbridge.audit.chain import canonical_json
-from sapbridge.audit.log import AuditEntry
+from sapbridge.audit.entry import AuditEntry
 from sapbridge.errors import InputError
 from sapbridge.tabular import csv_fields, xlsx_value
 

@@ -14,9 +14,7 @@ Typical use::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,8 @@ from sqlalchemy import Select
 from sqlalchemy.engine import Connection, Engine
 
 from sapbridge.audit.auditlog import DEFAULT_KEY_ENV, AuditLog
-from sapbridge.audit.chain import utc_iso
+from sapbridge.audit.entry import AuditEntry
+from sapbridge.audit.export import write_entries
 from sapbridge.audit.rows import entry_number, entry_select, read_rows
 from sapbridge.audit.tables import audit_log
 from sapbridge.audit.verify import VerifyResult
@@ -84,59 +83,6 @@ def verify(engine: Engine, key: bytes | None = None, *, require_key: bool = Fals
     if key is not None:
         log = log.with_key(key)
     return log.verify(engine, require_key=require_key)
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One entry as read back, with its JSON fields parsed."""
-
-    seq: int
-    at: datetime
-    action: str
-    actor: str
-    run_id: str
-    batch_id: str | None
-    row_no: int | None
-    customer: str | None
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    sap_document: str | None
-    message: str | None
-    detail: dict[str, Any] | None
-    alg: str
-    prev_hash: str
-    hash: str
-    os_login: str | None = None
-    host: str | None = None
-    form: int | None = None
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> AuditEntry:
-        """Build from a row checked by :func:`~sapbridge.audit.rows.row_problem`."""
-
-        def parsed(text: str | None) -> dict[str, Any] | None:
-            return None if text is None else dict(json.loads(text))
-
-        return cls(
-            seq=int(row["seq"]), at=row["at"], action=row["action"], actor=row["actor"],
-            run_id=row["run_id"], batch_id=row["batch_id"], row_no=row["row_no"],
-            customer=row["customer"], before=parsed(row["before_json"]),
-            after=parsed(row["after_json"]), sap_document=row["sap_document"],
-            message=row["message"], detail=parsed(row["detail_json"]), alg=row["alg"],
-            prev_hash=row["prev_hash"], hash=row["hash"], os_login=row["os_login"],
-            host=row["host"], form=row["form"],
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready values (time as UTC ISO text)."""
-        return {
-            "seq": self.seq, "at": utc_iso(self.at), "action": self.action, "actor": self.actor,
-            "run_id": self.run_id, "batch_id": self.batch_id, "row_no": self.row_no,
-            "customer": self.customer, "before": self.before, "after": self.after,
-            "sap_document": self.sap_document, "message": self.message, "detail": self.detail,
-            "alg": self.alg, "prev_hash": self.prev_hash, "hash": self.hash,
-            "os_login": self.os_login, "host": self.host, "form": self.form,
-        }
 
 
 def _filtered(
@@ -211,8 +157,6 @@ def export(
     customer: str | None = None,
 ) -> int:
     """Export the filtered entries as csv, xlsx or jsonl; return how many were written."""
-    from sapbridge.audit.export import write_entries
-
     entries = query(engine, since=since, until=until, actor=actor, action=action,
                     batch_id=batch_id, customer=customer)
     return write_entries(entries, path, fmt=fmt)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import click
 from sapbridge.cli.context import AppContext
 from sapbridge.errors import ControlError, SapBridgeError
 
-__all__ = ["EXIT_ERROR", "EXIT_REFUSED", "EXIT_USAGE", "cli", "exit_code_of", "main"]
+__all__ = ["EXIT_ERROR", "EXIT_REFUSED", "EXIT_USAGE", "GLOBAL_OPTIONS", "cli", "exit_code_of", "main"]
 
 COMMAND_MODULES: list[str] = [
     "sapbridge.cli.systems",
@@ -48,39 +49,103 @@ def exit_code_of(exc: SapBridgeError) -> int:
     return code if isinstance(code, int) and code not in (0, EXIT_USAGE) else EXIT_ERROR
 
 
+@dataclass(frozen=True, slots=True)
+class GlobalOption:
+    """An option of the whole program, accepted before or after the subcommand."""
+
+    field: str
+    """The :class:`AppContext` field it sets."""
+    decls: tuple[str, ...]
+    help: str
+    is_flag: bool = False
+    envvar: str | None = None
+    metavar: str | None = None
+    type: Any = None
+    logging: bool = False
+    """Changing it after the command name reconfigures the logs."""
+
+    def on_group(self) -> click.Option:
+        """The option as the top-level group shows it (with its environment variable)."""
+        return click.Option([*self.decls, self.field], is_flag=self.is_flag, envvar=self.envvar,
+                            metavar=self.metavar, type=self.type, help=self.help)
+
+    def on_command(self) -> click.Option:
+        """The same option repeated on a subcommand: hidden, it overrides what came before."""
+        return click.Option([*self.decls, self.field], is_flag=self.is_flag, default=None,
+                            metavar=self.metavar, type=self.type, help=self.help, hidden=True,
+                            expose_value=False, callback=self._override)
+
+    def _override(self, ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        app = ctx.find_object(AppContext)
+        if app is None or value is None or value is False:
+            return
+        setattr(app, self.field, value)
+        if self.logging:
+            app.configure_logs()
+
+
+GLOBAL_OPTIONS: tuple[GlobalOption, ...] = (
+    GlobalOption("config_path", ("--config",), envvar="SAPBRIDGE_CONFIG", type=click.Path(),
+                 help="Config file (default: ./sapbridge.toml if present, else built-ins only)."),
+    GlobalOption("db_url", ("--db",), envvar="SAPBRIDGE_DB",
+                 help="Store URL, e.g. sqlite:///sapbridge.db or postgresql+psycopg://host/db."),
+    GlobalOption("debug", ("--debug",), is_flag=True, logging=True, help="Show tracebacks and debug logs."),
+    GlobalOption("log_json", ("--log-json",), is_flag=True, logging=True,
+                 help="Structured JSON logs on stderr, even on a terminal."),
+    GlobalOption("log_file", ("--log-file",), logging=True,
+                 type=click.Path(dir_okay=False, path_type=Path),
+                 help="Append every log line (JSON) to this file instead of stderr."),
+    GlobalOption("verbose", ("-v", "--verbose"), is_flag=True, logging=True,
+                 help="On a terminal, show info logs too (default: warnings)."),
+    GlobalOption("quiet", ("-q", "--quiet"), is_flag=True, logging=True,
+                 help="No progress bars and only error logs."),
+    GlobalOption("actor_override", ("--as",), metavar="USER",
+                 help="Act as this configured user (default: OS user)."),
+)
+"""Options of the whole program; each is accepted before or after the subcommand, the last one wins."""
+
+
+def _add_global_options(command: click.Command) -> None:
+    """Let ``command`` (and every command under it) take the global options too.
+
+    A command that defines an option of the same name itself (``approve --as``) keeps its own.
+    """
+    taken = {opt for param in command.params for opt in getattr(param, "opts", ())}
+    for option in GLOBAL_OPTIONS:
+        if not taken.intersection(option.decls):
+            command.params.append(option.on_command())
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _add_global_options(sub)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", envvar="SAPBRIDGE_CONFIG", type=click.Path(),
-              help="Config file (default: ./sapbridge.toml if present, else built-ins only).")
-@click.option("--db", "db_url", envvar="SAPBRIDGE_DB",
-              help="Store URL, e.g. sqlite:///sapbridge.db or postgresql+psycopg://host/db.")
-@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
-@click.option("--log-json", is_flag=True, help="Structured JSON logs on stderr, even on a terminal.")
-@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Append every log line (JSON) to this file instead of stderr.")
-@click.option("-v", "--verbose", is_flag=True, help="On a terminal, show info logs too (default: warnings).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars and only error logs.")
-@click.option("--as", "actor", metavar="USER", help="Act as this configured user (default: OS user).")
 @click.version_option(package_name="sapbridge")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, db_url: str | None, debug: bool,
-        log_json: bool, log_file: Path | None, verbose: bool, quiet: bool, actor: str | None) -> None:
+def cli(ctx: click.Context, **options: Any) -> None:
     """Pull SAP S/4HANA FSCM data, reconcile it, and push approved changes back under control.
+
+    Global options (--config, --db, --as, --debug, --log-json, --log-file, -v, -q) may also
+    follow the subcommand: sapbridge sync all --db sqlite:///x.db.
 
     \b
     Example:
       sapbridge sync all --system demo
       sapbridge systems list
     """
-    app = AppContext(config_path=config_path, db_url=db_url, debug=debug, log_json=log_json,
-                     verbose=verbose, quiet=quiet, log_file=log_file, actor_override=actor)
+    app = AppContext(**options)
     ctx.obj = app
     ctx.call_on_close(app.close)
+
+
+cli.params[:0] = [option.on_group() for option in GLOBAL_OPTIONS]
 
 
 def _register() -> None:
     for name in COMMAND_MODULES:
         module = importlib.import_module(name)
         for command in module.COMMANDS:
+            _add_global_options(command)
             cli.add_command(command)
 
 

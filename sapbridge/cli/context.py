@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sapbridge.audit.auditlog import AuditLog
 from sapbridge.cli.audit_anchor import anchor_after_command
+from sapbridge.cli.config_check import check_sections
 from sapbridge.config import Settings, load_settings
 from sapbridge.errors import ConfigError
 from sapbridge.logs import configure_logging, console_level, new_run_id, redact
@@ -50,6 +51,10 @@ class AppContext:
     _store: Store | None = None
 
     def __post_init__(self) -> None:
+        self.configure_logs()
+
+    def configure_logs(self) -> None:
+        """(Re)configure logging from the output options; again when one comes after the command."""
         unattended = not sys.stderr.isatty()
         structured = self.log_json or unattended or self.log_file is not None
         level = ("DEBUG" if self.debug else "INFO") if structured and not self.quiet else \
@@ -61,7 +66,9 @@ class AppContext:
     def settings(self) -> Settings:
         """The validated settings (read on first use)."""
         if self._settings is None:
-            self._settings = load_settings(self.config_path, store_url=self.db_url)
+            settings = load_settings(self.config_path, store_url=self.db_url)
+            check_sections(settings)
+            self._settings = settings
         return self._settings
 
     @property

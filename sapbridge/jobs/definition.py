@@ -162,9 +162,7 @@ def jobs_dir(settings: Settings, override: str | Path | None = None) -> Path:
         return Path(override)
     configured = settings.section("jobs").get("dir")
     if configured:
-        path = Path(str(configured))
-        base = settings.path.parent if settings.path else Path.cwd()
-        return path if path.is_absolute() else base / path
+        return settings.resolve(str(configured))
     return project_root() / "jobs"
 
 

@@ -16,8 +16,9 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from sapbridge.errors import MappingError
+from sapbridge.mapping import ODataRoute
 
-__all__ = ["and_", "encode_key", "eq", "ge", "gt", "in_", "le", "literal", "lt", "ne", "or_"]
+__all__ = ["and_", "encode_key", "eq", "ge", "gt", "in_", "le", "literal", "lt", "ne", "odata_filter", "or_"]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$")
 
@@ -144,3 +145,29 @@ def encode_key(keys: Mapping[str, object], types: Mapping[str, str] | None = Non
     """A key predicate ``(A='1',B='2')`` with typed, quoted and percent-encoded values."""
     parts = [f"{_field(name)}={literal(value, (types or {}).get(name))}" for name, value in keys.items()]
     return quote("(" + ",".join(parts) + ")", safe="()=,'")
+
+
+_COMPARISONS = {"eq": eq, "ne": ne, "ge": ge, "gt": gt, "le": le, "lt": lt}
+"""The mapping filter operators other than ``in``, by name."""
+
+
+def odata_filter(route: ODataRoute, partition: str | None, since: datetime | None) -> str | None:
+    """The ``$filter`` of a read: the mapping's clauses, the partition and the change bookmark.
+
+    An incremental read drops the mapping's own clauses: a row that left the filtered state
+    (an order released from its credit block) must still be read to be updated.
+    """
+    clauses: list[str] = []
+    if since is None:
+        for field, op, value in route.filter:
+            if op == "in":
+                clauses.append(in_(field, list(value)))
+            else:
+                clauses.append(_COMPARISONS[op](field, value))
+    if partition is not None and route.partition_field:
+        clauses.append(eq(route.partition_field, partition))
+    if since is not None:
+        clauses.append(ge(route.incremental_field, since, route.incremental_type))
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else and_(*clauses)

@@ -55,11 +55,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sapbridge.config import Settings
+from sapbridge.config import Settings, resolve_path
 from sapbridge.errors import ConfigError
 from sapbridge.money import D
 from sapbridge.push.controls import RefusedError
-from sapbridge.push.release_mapping import ReleaseMapping, load_release_mapping
+from sapbridge.push.release_mapping import RELEASE_MAPPING, ReleaseMapping, load_release_mapping
 
 __all__ = [
     "Authority",
@@ -200,15 +200,15 @@ never passes as an approval)."""
 _KEY_TYPES = ("ssh-", "ecdsa-", "sk-")
 
 
-def _signer_lines(name: str, raw: Any) -> tuple[str, ...]:
+def _signer_lines(name: str, raw: Any, base: Path) -> tuple[str, ...]:
     """Allowed-signers lines for user ``name`` from ``signing_key``: a public key, the path of
-    its ``.pub`` file, or the path of an allowed-signers file."""
+    its ``.pub`` file, or the path of an allowed-signers file (relative to the config file)."""
     if raw is None:
         return ()
     text = str(raw).strip()
     if text.startswith(_KEY_TYPES):
         return (f'{name} namespaces="{SIGNATURE_NAMESPACE}" {text}',)
-    path = Path(text).expanduser()
+    path = resolve_path(text, base)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -226,7 +226,7 @@ def _signer_lines(name: str, raw: Any) -> tuple[str, ...]:
     return mine
 
 
-def _user(name: str, raw: Any, roles: Mapping[str, Role]) -> User:
+def _user(name: str, raw: Any, roles: Mapping[str, Role], base: Path) -> User:
     if not isinstance(raw, dict):
         msg = f"[users.{name}] must be a table"
         raise ConfigError(msg)
@@ -240,8 +240,8 @@ def _user(name: str, raw: Any, roles: Mapping[str, Role]) -> User:
             raise ConfigError(msg)
     key_file = raw.get("signing_key_file")
     return User(name=name, roles=tuple(names), os_user=str(raw.get("os_user", name)),
-                allowed_signers=_signer_lines(name, raw.get("signing_key")),
-                signing_key_file=str(Path(key_file).expanduser()) if key_file else None)
+                allowed_signers=_signer_lines(name, raw.get("signing_key"), base),
+                signing_key_file=str(resolve_path(key_file, base)) if key_file else None)
 
 
 def _reason_codes(raw: Any) -> dict[str, ReasonCode]:
@@ -254,10 +254,17 @@ def _reason_codes(raw: Any) -> dict[str, ReasonCode]:
     return codes
 
 
+def _release_mapping_dir(settings: Settings) -> Path:
+    """The first mappings folder of the search path (site first) that holds the release mapping."""
+    search = settings.mapping_search_path()
+    return next((folder for folder in search if (folder / RELEASE_MAPPING).is_file()), search[-1])
+
+
 def load_push_config(settings: Settings) -> PushConfig:
     """Read and validate ``[users]``, ``[authority]``, ``[push]`` and ``[audit]``."""
     roles = {name: _role(name, raw) for name, raw in settings.section("authority").items()}
-    users = {name: _user(name, raw, roles) for name, raw in settings.section("users").items()}
+    users = {name: _user(name, raw, roles, settings.base_dir)
+             for name, raw in settings.section("users").items()}
     push = settings.section("push")
     identity = str(push.get("identity", "os"))
     if identity not in {"os", "declared"}:
@@ -275,7 +282,7 @@ def load_push_config(settings: Settings) -> PushConfig:
         reason_codes=_reason_codes(push.get("reason_codes")),
         writeoff_doc_type=str(push.get("writeoff_doc_type", "AB")),
         release_route=release_route,
-        releases=load_release_mapping(settings.mappings_dir),
+        releases=load_release_mapping(_release_mapping_dir(settings)),
     )
 
 

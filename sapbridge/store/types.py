@@ -1,8 +1,9 @@
-"""Column types that keep money exact on every backend."""
+"""Column types that keep money exact on every backend, and the one rule for their SQLite storage
+form (the bulk writer hands converted values straight to the driver, so they must match)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import DateTime, Numeric, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-__all__ = ["Money", "UtcDateTime"]
+__all__ = ["Money", "UtcDateTime", "sqlite_storage_form"]
 
 
 class Money(TypeDecorator[Decimal]):
@@ -58,3 +59,21 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         stamp: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
         return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+
+def sqlite_storage_form(value: Any) -> Any:
+    """What :class:`Money`, :class:`UtcDateTime` and SQLAlchemy's ``Date`` store on SQLite.
+
+    Decimals as their exact text, timestamps as naive UTC ``YYYY-MM-DD HH:MM:SS.ffffff``, dates
+    as ISO text; text, numbers and None as they are.
+    """
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            msg = f"timestamps must be timezone-aware datetimes, not {value!r}"
+            raise TypeError(msg)
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

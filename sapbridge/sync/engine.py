@@ -122,6 +122,8 @@ class SyncRequest:
     max_clear_share: float = 0.5
     worker_min_rows: int = 2000
     """Pages with at least this many rows to convert are converted in a worker process."""
+    disabled_datasets: frozenset[str] = frozenset()
+    """Datasets the system does not have (``[systems.X] disabled_datasets``): not read."""
 
 
 def datasets_for(objects: Iterable[str]) -> list[str]:
@@ -142,7 +144,7 @@ def run_sync(store: Store, mappings: Mapping[str, DatasetMapping], request: Sync
     """Sync datasets in one transaction; record the run; re-raise any failure after rollback."""
     started = datetime.now(UTC)
     summary = SyncSummary(run_id=run_id, system=request.system, status="running", started_at=started)
-    datasets = datasets_for(request.objects)
+    datasets = [d for d in datasets_for(request.objects) if d not in request.disabled_datasets]
     missing = [d for d in datasets if d not in mappings]
     if missing:
         msg = f"no mapping for dataset(s): {', '.join(missing)} (add mappings/<dataset>.toml)"

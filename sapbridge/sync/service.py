@@ -13,12 +13,20 @@ from sapbridge.config import Settings, SystemConfig
 from sapbridge.connect import open_odata, open_rfc
 from sapbridge.errors import ConfigError
 from sapbridge.jobs.partitions import partition_leases, partitions_of
-from sapbridge.mapping import DatasetMapping, ODataRoute, RfcRoute, load_mappings
+from sapbridge.mapping import DatasetMapping, ODataRoute, RfcRoute, mappings_for
 from sapbridge.store import Store
-from sapbridge.sync.engine import ProgressFactory, SyncRequest, SyncSummary, customers_of, run_sync
+from sapbridge.sync.engine import (
+    ALL_OBJECTS,
+    OBJECTS,
+    ProgressFactory,
+    SyncRequest,
+    SyncSummary,
+    customers_of,
+    run_sync,
+)
 from sapbridge.sync.sources import ODataSource, RfcSource, RowSource
 
-__all__ = ["Clients", "sync_system"]
+__all__ = ["Clients", "enabled_objects", "sync_system"]
 
 
 @dataclass
@@ -64,6 +72,21 @@ class Clients:
             client.close()
 
 
+def enabled_objects(system: SystemConfig, objects: Sequence[str]) -> list[str]:
+    """The objects to sync on ``system``: ``all`` leaves out those whose datasets it has switched
+    off; naming such an object is refused, saying so."""
+    off = system.disabled_datasets
+    names = list(objects) or ["all"]
+    if "all" in names:
+        return [o for o in ALL_OBJECTS if not set(OBJECTS[o]) <= off]
+    refused = [o for o in names if o in OBJECTS and set(OBJECTS[o]) <= off]
+    if refused:
+        msg = (f"system {system.name} has {', '.join(refused)} switched off "
+               f"([systems.{system.name}] disabled_datasets)")
+        raise ConfigError(msg)
+    return names
+
+
 def sync_system(settings: Settings, store: Store, *, system: str | None, objects: Sequence[str],
                 company_codes: Sequence[str] = (), full: bool = False, route: str | None = None,
                 record_dir: Path | None = None, run_id: str, actor: str,
@@ -78,13 +101,15 @@ def sync_system(settings: Settings, store: Store, *, system: str | None, objects
         msg = f"route must be odata or rfc, not {route!r}"
         raise ConfigError(msg)
     routes = {"*": route} if route else dict(target.routes)
+    objects = enabled_objects(target, objects)
     request = SyncRequest(system=target.name, objects=objects,
                           company_codes=list(company_codes) or list(target.company_codes),
                           full=full, routes=routes, page_size=target.page_size,
-                          allow_mass_clear=allow_mass_clear)
+                          allow_mass_clear=allow_mass_clear,
+                          disabled_datasets=target.disabled_datasets)
     if max_clear_share is not None:
         request = replace(request, max_clear_share=max_clear_share)
-    mappings = load_mappings(settings.mappings_dir)
+    mappings = mappings_for(settings, target.name)
     partitions = partitions_of(mappings, system=target.name, objects=objects,
                                company_codes=request.company_codes)
     clients = clients or Clients(target, record_dir=record_dir)

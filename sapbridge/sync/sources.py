@@ -19,10 +19,11 @@ from sapbridge.errors import MappingError
 from sapbridge.mapping import ODataRoute, RfcRoute, RfcTableRead
 from sapbridge.odata.errors import parse_json
 from sapbridge.odata.paging import decode_raw_page
+from sapbridge.odata.query import odata_filter
 from sapbridge.transport.base import ResponseLike
 
 __all__ = ["Batch", "ODataSource", "PageReader", "RawBatch", "RfcReader", "RfcSource", "RowSource",
-           "check_route", "odata_filter"]
+           "check_route"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,30 +92,6 @@ class RfcReader(Protocol):
 
     def read_table(self, table: str, fields: Sequence[str], where: Sequence[str] = (), *,
                    function: str = "RFC_READ_TABLE", batch: int = 10000) -> Iterator[dict[str, str]]: ...
-
-
-def odata_filter(route: ODataRoute, partition: str | None, since: datetime | None) -> str | None:
-    """The ``$filter`` of a read: the mapping's clauses, the partition and the change bookmark.
-
-    An incremental read drops the mapping's own clauses: a row that left the filtered state
-    (an order released from its credit block) must still be read to be updated.
-    """
-    from sapbridge.odata import query
-
-    clauses: list[str] = []
-    if since is None:
-        for field, op, value in route.filter:
-            if op == "in":
-                clauses.append(query.in_(field, list(value)))
-            else:
-                clauses.append(getattr(query, op)(field, value))
-    if partition is not None and route.partition_field:
-        clauses.append(query.eq(route.partition_field, partition))
-    if since is not None:
-        clauses.append(query.ge(route.incremental_field, since, route.incremental_type))
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else query.and_(*clauses)
 
 
 class ODataSource:

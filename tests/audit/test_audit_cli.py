@@ -105,7 +105,7 @@ def test_unknown_audit_setting_is_one_line(sqlite_store, tmp_path) -> None:
     result = _sapbridge(tmp_path, sqlite_store.url, "audit", "verify")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        f"error: {tmp_path / 'sapbridge.toml'}: [audit] has unknown keys: anchor"]
+        f"error: {tmp_path / 'sapbridge.toml'}: [audit] has unknown key(s): anchor (did you mean anchors?)"]
 
 
 def test_tsa_down_does_not_fail_the_business_command(sqlite_store, tmp_path) -> None:

@@ -31,15 +31,15 @@ def test_renamed_key_env_and_anchors(tmp_path, monkeypatch) -> None:
                   'tsa_ca_file = "ca.pem"\ntsa_timeout = 3\n'))
     assert (log.key, log.key_env) == (b"team", "OTC_KEY")
     assert log.anchors is not None
-    assert log.anchors.path == Path("a")
-    assert log.timestamper.ca_file == Path("ca.pem")
+    assert log.anchors.path == tmp_path / "a"  # relative to the config file, not the cwd
+    assert log.timestamper.ca_file == tmp_path / "ca.pem"
     assert log.timestamper.timeout == 3.0
 
 
 @pytest.mark.parametrize(("body", "says"), [
     ('[audit]\ntsa_url = "http://127.0.0.1:1/"\n', "set anchors"),
     ('[audit]\nanchors = "a"\ntsa_url = "http://x/"\ntsa_timeout = "soon"\n', "tsa_timeout"),
-    ('[audit]\nkey = "inline-secret"\n', "unknown keys: key"),
+    ('[audit]\nkey = "inline-secret"\n', r"unknown key\(s\): key \(did you mean key_env\?\)"),
 ])
 def test_bad_settings_are_one_clear_error(tmp_path, body, says) -> None:
     with pytest.raises(ConfigError, match=says) as caught:

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 from sapbridge.config import load_settings
 from sapbridge.jobs.partitions import Partition, PartitionBusyError, partition_leases, partitions_of
 from sapbridge.jobs.tables import job_locks
-from sapbridge.mapping import load_mappings
+from sapbridge.mapping import mappings_for
 from sapbridge.store.schema import sync_runs
 from sapbridge.sync.service import sync_system
 
@@ -32,7 +32,7 @@ def _leases(store) -> list[str]:
 
 
 def test_objects_split_by_company_code_only_where_every_dataset_is_partitioned():
-    mappings = load_mappings(load_settings(None).mappings_dir)
+    mappings = mappings_for(load_settings(None))
     found = partitions_of(mappings, system="demo", objects=["all"], company_codes=["1000", "2000"])
     assert [p.label for p in found] == [
         "demo/customers/*", "demo/credit_segments/*", "demo/open_items/1000",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from devtools.cash.demo_sample import write_samples
 from sapbridge.config import load_settings, project_root
 from sapbridge.reconcile.cash import run_cash
-from sapbridge.reconcile.cash.demo_sample import write_samples
 from sapbridge.sync.service import sync_system
 
 SAMPLES = project_root() / "fixtures" / "samples"

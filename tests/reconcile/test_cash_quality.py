@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from devtools.cash.baseline import greedy_baseline
+from devtools.cash.synthetic import KINDS, generate, pairs_of, score
 from sapbridge.reconcile.cash import CashConfig, match_payments
-from sapbridge.reconcile.cash.baseline import greedy_baseline
-from sapbridge.reconcile.cash.synthetic import KINDS, generate, pairs_of, score
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from devtools.recoveries.synthetic import generate
 from sapbridge.reconcile.recoveries import CATEGORIES, Claim, Dispute, RecoveriesConfig, classify
 from sapbridge.reconcile.recoveries.inputs import claim_references
-from sapbridge.reconcile.recoveries.synthetic import generate
 
 AS_OF = date(2026, 11, 20)
 CONFIG = RecoveriesConfig()

@@ -134,7 +134,7 @@ def test_config_section_is_validated():
     assert config.window_days == 30
     assert config.tolerance(Decimal("1000")) == Decimal("10")
     assert config.closed_statuses == frozenset({"30", "40"})
-    with pytest.raises(ConfigError, match="unknown keys: windw_days"):
+    with pytest.raises(ConfigError, match=r"unknown key\(s\): windw_days \(did you mean window_days\?\)"):
         RecoveriesConfig.from_section({"windw_days": 3})
     with pytest.raises(ConfigError, match="tolerance_amount: not an amount"):
         RecoveriesConfig.from_section({"tolerance_amount": "lots"})
@@ -147,8 +147,8 @@ def test_config_section_is_validated():
 
 
 def test_a_plain_csv_export_reads_column_wise_and_round_trips(tmp_path, monkeypatch):
+    from devtools.recoveries.synthetic import generate, write_files
     from sapbridge.reconcile.recoveries import inputs
-    from sapbridge.reconcile.recoveries.synthetic import generate, write_files
 
     data = generate(disputes=300, claims=60, seed=4)
     _claims, disputes = write_files(data, tmp_path)
@@ -178,8 +178,8 @@ def test_values_the_fast_path_leaves_alone_are_read_row_by_row(tmp_path):
 
 
 def test_a_plain_claims_csv_reads_column_wise_and_round_trips(tmp_path, monkeypatch):
+    from devtools.recoveries.synthetic import generate, write_files
     from sapbridge.reconcile.recoveries import inputs
-    from sapbridge.reconcile.recoveries.synthetic import generate, write_files
 
     data = generate(disputes=300, claims=80, seed=6)
     claims, _disputes = write_files(data, tmp_path)

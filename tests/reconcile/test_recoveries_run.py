@@ -13,13 +13,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from devtools.recoveries.demo_sample import EXPECTED
+from devtools.recoveries.demo_sample import main as main_sample
+from devtools.recoveries.synthetic import generate, write_files
 from sapbridge.audit import log as audit_log
 from sapbridge.cli import main
 from sapbridge.config import load_settings, project_root
 from sapbridge.reconcile.recoveries import CATEGORIES, run_recoveries
-from sapbridge.reconcile.recoveries.demo_sample import EXPECTED
-from sapbridge.reconcile.recoveries.demo_sample import main as main_sample
-from sapbridge.reconcile.recoveries.synthetic import generate, write_files
 from sapbridge.reconcile.tables import reconcile_runs, recovery_claims
 from sapbridge.sheetstyle import money_format
 from sapbridge.sync.service import sync_system

@@ -102,7 +102,7 @@ def test_a_bad_code_in_the_demo_answer_rolls_the_whole_sync_back(sqlite_store, t
         encoding="utf-8")
     settings = load_settings(None)
     from dataclasses import replace
-    settings = replace(settings, mappings_dir=mappings)
+    settings = replace(settings, mapping_dirs=(mappings,))
     with pytest.raises(MappingError, match="field state"):
         sync_system(settings, sqlite_store, system="demo", objects=["promises"], run_id=str(uuid.uuid4()),
                     actor="tester")

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from sapbridge.config import unknown_keys
 from sapbridge.errors import ConfigError
 from sapbridge.money import D, to_minor_units
 
@@ -106,9 +107,9 @@ def _int(raw: dict[str, Any], key: str, default: int, low: int, high: int) -> in
 
 def load_config(raw: dict[str, Any]) -> CashConfig:
     """A :class:`CashConfig` from the raw ``[cash]`` section, or a ConfigError naming the key."""
-    unknown = set(raw) - _KEYS
-    if unknown:
-        raise ConfigError(f"[cash] unknown key(s): {', '.join(sorted(unknown))}")
+    unknown = unknown_keys(raw, _KEYS, "[cash]")
+    if unknown is not None:
+        raise unknown
     rules = tuple(raw.get("rules", RULES))
     bad = [r for r in rules if r not in RULES]
     if bad or not rules:

@@ -13,7 +13,8 @@ keyed by currency.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sapbridge.reconcile.cash.book import Book, PaymentState
@@ -23,10 +24,67 @@ from sapbridge.reconcile.cash.model import PayerInfo
 from sapbridge.reconcile.cash.reference_habits import habit_confidence, habit_hits
 from sapbridge.reconcile.cash.tiebreak import break_tie
 
-__all__ = ["RULE_FUNCTIONS"]
+__all__ = ["CONFIDENCE", "RULE_FUNCTIONS", "Confidence"]
 
 C = Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Confidence:
+    """How sure a match is: when the payer we identified (bank account, name) is the customer of
+    the matched items, and when it is another one or unknown. With the default auto-apply
+    threshold (0.90) a match at or above it is applied, below it is a suggestion."""
+
+    agrees: Decimal
+    otherwise: Decimal
+
+    def of(self, agrees: bool) -> Decimal:
+        """The confidence for a payer who does (or does not) agree with the items."""
+        return self.agrees if agrees else self.otherwise
+
+
+def _same(value: str) -> Confidence:
+    return Confidence(C(value), C(value))
+
+
+CONFIDENCE: Mapping[str, Confidence] = {
+    # The remittance names exactly the items the payment settles.
+    "reference": Confidence(C("0.99"), C("0.95")),
+    # The payment settles one subset of the named items.
+    "reference_subset": Confidence(C("0.95"), C("0.90")),
+    # A short payment on the named items (a residual stays open).
+    "reference_partial": Confidence(C("0.93"), C("0.80")),
+    # More than the named items: they are settled, the rest is on account.
+    "reference_overpaid": Confidence(C("0.97"), C("0.90")),
+    # The named items plus one or two unnamed ones of the customer add up.
+    "reference_combination": Confidence(C("0.92"), C("0.85")),
+    # Several payments naming one invoice together pay it.
+    "many_to_one": Confidence(C("0.95"), C("0.80")),
+    # A known payer names another customer's items: only a suggestion, and a question.
+    "reference_other_customer": _same("0.60"),
+    # The named items do not fit, another item of the customer has exactly the amount.
+    "wrong_reference": _same("0.70"),
+    # One item of the identified payer with exactly the amount (capped by the payer's strength).
+    "exact_amount": _same("0.97"),
+    # One set of the payer's items adds up: ``agrees`` when it adds up exactly or is one item.
+    "combination": Confidence(C("0.93"), C("0.85")),
+    # Several items or sets fit and no tie-break decides: the first is suggested.
+    "ambiguous": _same("0.50"),
+    # Payer unknown, one item anywhere with exactly the amount.
+    "amount_only": _same("0.60"),
+    # A reference habit's short payment is never surer than a named partial payment.
+    "habit_partial_cap": _same("0.93"),
+    # A reference habit's overpayment is never surer than a named overpayment.
+    "habit_overpaid_cap": _same("0.97"),
+}
+"""Every confidence the rules give, by situation (the matched rule's name where they coincide)."""
+
+PAYER_CERTAIN = C("0.99")
+"""A payer identified this surely (its own bank account) who names another customer's items is
+asked about, not overridden by the reference."""
+
 _REFERENCE_ONLY = PayerInfo("", "reference", C("0.90"))
+"""The payer a reference alone identifies (no account or name match): the items' customer."""
 
 
 def _live_refs(book: Book, state: PaymentState) -> list[int]:
@@ -51,7 +109,7 @@ def many_to_one(book: Book, states: list[PaymentState]) -> None:
                 total, group[0].payment.currency):
             continue
         customer = book.index.items[position].customer
-        confidence = C("0.95") if all(s.payer is None or _agrees(s, customer) for s in group) else C("0.80")
+        confidence = CONFIDENCE["many_to_one"].of(all(s.payer is None or _agrees(s, customer) for s in group))
         for state in group:
             book.apply(state, [position], [state.minor], "many_to_one", confidence)
 
@@ -93,7 +151,7 @@ def reference(book: Book, states: list[PaymentState]) -> None:
             continue
         group, agrees = picked
         customer = book.index.items[group[0]].customer
-        if not agrees and state.payer is not None and state.payer.strength >= C("0.99"):
+        if not agrees and state.payer is not None and state.payer.strength >= PAYER_CERTAIN:
             _other_customer(book, state, group, customer)
             continue
         if not agrees:
@@ -106,7 +164,8 @@ def _other_customer(book: Book, state: PaymentState, group: list[int], customer:
     payer = state.payer.customer if state.payer else "?"
     total = sum(book.index.remaining[p] for p in group)
     if abs(total - state.minor) <= book.tolerance(state):
-        book.clear(state, group, "reference_other_customer", C("0.60"))
+        book.clear(state, group, "reference_other_customer",
+                   CONFIDENCE["reference_other_customer"].agrees)
     book.exception(state, "ambiguous", state.minor, "confirm who paid for whom",
                    f"payer {payer} names items of customer {customer}: {book.documents(group)}")
 
@@ -116,7 +175,7 @@ def _settle(book: Book, state: PaymentState, group: list[int], agrees: bool) -> 
     total = sum(remaining[p] for p in group)
     tol = book.tolerance(state)
     if abs(state.minor - total) <= tol:
-        book.clear(state, group, "reference", C("0.99") if agrees else C("0.95"))
+        book.clear(state, group, "reference", CONFIDENCE["reference"].of(agrees))
     elif _exact_elsewhere(book, state, group):
         return
     elif state.minor < total:
@@ -132,7 +191,7 @@ def _exact_elsewhere(book: Book, state: PaymentState, group: list[int]) -> bool:
     hits = [p for p in index.with_amount(state.payment.currency, customer, state.minor) if p not in group]
     if not hits:
         return False
-    book.clear(state, hits[:1], "exact_amount", C("0.70"))
+    book.clear(state, hits[:1], "exact_amount", CONFIDENCE["wrong_reference"].agrees)
     book.exception(state, "ambiguous", state.minor,
                    "confirm the suggested item (amount fits) or the named one",
                    f"remittance names {book.documents(group)} but the amount fits {book.documents(hits[:3])}")
@@ -144,11 +203,11 @@ def _short(book: Book, state: PaymentState, group: list[int], total: int, agrees
     subsets = find_subset([remaining[p] for p in group], state.minor, book.tolerance(state))
     if len(subsets) == 1:
         chosen = [group[i] for i in subsets[0]]
-        book.clear(state, chosen, "reference_subset", C("0.95") if agrees else C("0.90"))
+        book.clear(state, chosen, "reference_subset", CONFIDENCE["reference_subset"].of(agrees))
         return
     if _complement(book, state, group, total, agrees):
         return
-    _partial(book, state, group, total, "reference_partial", C("0.93") if agrees else C("0.80"))
+    _partial(book, state, group, total, "reference_partial", CONFIDENCE["reference_partial"].of(agrees))
 
 
 def _partial(book: Book, state: PaymentState, group: list[int], total: int, rule: str,
@@ -192,14 +251,15 @@ def _complement(book: Book, state: PaymentState, group: list[int], total: int, a
     if len(combos) != 1:
         return False
     chosen = [others[i] for i in combos[0]]
-    book.clear(state, group + chosen, "reference_combination", C("0.92") if agrees else C("0.85"))
+    book.clear(state, group + chosen, "reference_combination",
+               CONFIDENCE["reference_combination"].of(agrees))
     return True
 
 
 def _over(book: Book, state: PaymentState, group: list[int], total: int, agrees: bool) -> None:
     if _complement(book, state, group, total, agrees):
         return
-    _overpaid(book, state, group, total, "reference", C("0.97") if agrees else C("0.90"))
+    _overpaid(book, state, group, total, "reference", CONFIDENCE["reference_overpaid"].of(agrees))
 
 
 def _overpaid(book: Book, state: PaymentState, group: list[int], total: int, rule: str,
@@ -244,9 +304,11 @@ def _settle_habit(book: Book, state: PaymentState, hits: list[int], confidence: 
     elif len(subsets) > 1:
         return
     elif state.minor < total:
-        _partial(book, state, hits, total, "reference_habit", min(confidence, C("0.93")))
+        _partial(book, state, hits, total, "reference_habit",
+                 min(confidence, CONFIDENCE["habit_partial_cap"].agrees))
     else:
-        _overpaid(book, state, hits, total, "reference_habit", min(confidence, C("0.97")))
+        _overpaid(book, state, hits, total, "reference_habit",
+                  min(confidence, CONFIDENCE["habit_overpaid_cap"].agrees))
 
 
 def exact_amount(book: Book, states: list[PaymentState]) -> None:
@@ -261,7 +323,8 @@ def exact_amount(book: Book, states: list[PaymentState]) -> None:
                 for p in index.with_amount(currency, c, state.minor)]
         if len(hits) == 1:
             book.note_order(state, hits)
-            book.clear(state, hits, "exact_amount", min(C("0.97"), state.payer.strength))
+            cap = CONFIDENCE["exact_amount"].agrees
+            book.clear(state, hits, "exact_amount", min(cap, state.payer.strength))
         elif len(hits) > 1 and not _tie_broken(book, state, [(p,) for p in hits], "exact_amount"):
             _ambiguous(book, state, sorted(hits, key=index.due_order), "exact_amount")
 
@@ -287,7 +350,7 @@ def _tie_broken(book: Book, state: PaymentState, sets: list[tuple[int, ...]], ru
 
 
 def _ambiguous(book: Book, state: PaymentState, candidates: list[int], rule: str) -> None:
-    book.clear(state, candidates[:1], rule, C("0.50"))
+    book.clear(state, candidates[:1], rule, CONFIDENCE["ambiguous"].agrees)
     book.exception(state, "ambiguous", state.minor, "confirm the suggested item or pick another",
                    f"{len(candidates)} items fit: {book.documents(candidates[:5])}")
 
@@ -317,14 +380,14 @@ def combination(book: Book, states: list[PaymentState]) -> None:
         chosen = [candidates[i] for i in combos[0]]
         if len(combos) == 1 or len(exact) == 1:
             book.note_order(state, chosen)
-            base = C("0.93") if exact or len(chosen) == 1 else C("0.85")
+            base = CONFIDENCE["combination"].of(bool(exact) or len(chosen) == 1)
             book.clear(state, chosen, "combination", min(base, state.payer.strength))
             continue
         fitting = exact or combos
         sets = [tuple(candidates[i] for i in c) for c in fitting]
         if len(combos) <= _TIE_SETS and _tie_broken(book, state, sets, "combination"):
             continue
-        book.clear(state, chosen, "combination", C("0.50"))
+        book.clear(state, chosen, "combination", CONFIDENCE["ambiguous"].agrees)
         book.exception(state, "ambiguous", state.minor, "confirm the suggested items or pick others",
                        "several sets of open items add up to the payment")
 
@@ -337,7 +400,7 @@ def amount_only(book: Book, states: list[PaymentState]) -> None:
     for state in pending:
         hits = [p for p in by_amount.get((state.payment.currency, state.minor), []) if index.untouched(p)]
         if len(hits) == 1:
-            book.clear(state, hits, "amount_only", C("0.60"))
+            book.clear(state, hits, "amount_only", CONFIDENCE["amount_only"].agrees)
 
 
 RULE_FUNCTIONS: dict[str, Callable[[Book, list[PaymentState]], None]] = {

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sapbridge.config import unknown_keys
 from sapbridge.errors import ConfigError
 from sapbridge.money import D
 
@@ -47,9 +48,9 @@ class RecoveriesConfig:
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> RecoveriesConfig:
         """Validate a raw ``[recoveries]`` table; unknown keys and bad values are ConfigErrors."""
-        unknown = set(section) - _KEYS
-        if unknown:
-            raise ConfigError(f"[recoveries] has unknown keys: {', '.join(sorted(unknown))}")
+        unknown = unknown_keys(section, _KEYS, "[recoveries]")
+        if unknown is not None:
+            raise unknown
         default = cls()
         try:
             config = cls(

@@ -1,4 +1,4 @@
-"""Sample bank statements against the DEMO store: ``python -m sapbridge.reconcile.cash.demo_sample DIR``.
+"""Sample bank statements against the DEMO store: ``python -m devtools.cash.demo_sample DIR``.
 
 Writes ``bank-demo.camt053.xml`` and ``bank-demo.csv`` with the same payments, built from
 :mod:`devtools.demo.data` (stage 1, what ``sapbridge sync all --system demo`` loads): payments of

@@ -13,7 +13,7 @@ from typing import Any
 
 from sapbridge.mapping import ODataRoute
 from sapbridge.odata.client import ODataClient
-from sapbridge.sync.sources import odata_filter
+from sapbridge.odata.query import odata_filter
 from sapbridge.transport.base import ResponseLike
 
 __all__ = ["read_with_pyodata_entities"]

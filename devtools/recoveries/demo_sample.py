@@ -8,7 +8,7 @@ customer numbers are written the untidy ways providers write them.
 
 Usage::
 
-    python -m sapbridge.reconcile.recoveries.demo_sample fixtures/samples
+    python -m devtools.recoveries.demo_sample fixtures/samples
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     """Write the sample into the folder given as the only argument."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m sapbridge.reconcile.recoveries.demo_sample DIR", file=sys.stderr)
+        print("usage: python -m devtools.recoveries.demo_sample DIR", file=sys.stderr)
         return 2
     target = write_csv(Path(args[0]) / FILE_NAME, CLAIM_COLUMNS, claim_rows())
     print(target)

@@ -1,0 +1,1 @@
+"""Seeded cash-application data: demo statements, the synthetic generator, the greedy baseline."""

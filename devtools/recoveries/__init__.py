@@ -1,0 +1,1 @@
+"""Seeded recoveries data: demo claims and the synthetic generator."""
