@@ -49,7 +49,7 @@ log = get_logger(__name__)
 OBJECTS: dict[str, tuple[str, ...]] = {
     "customers": ("customers", "customer_companies", "customer_bank_accounts"),
     "credit_segments": ("credit_segments",),
-    "open_items": ("open_items",),
+    "open_items": ("open_items", "cleared_items"),
     "blocked_orders": ("blocked_orders",),
     "disputes": ("disputes",),
     "promises": ("promises",),
