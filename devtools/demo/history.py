@@ -20,8 +20,9 @@ from sapbridge.money import quantize
 __all__ = ["HABITS", "HISTORY_DAYS", "Habit", "Invoice", "demo_amount", "habit_of", "invoices", "numbered",
            "open_on", "paid_by"]
 
-HISTORY_DAYS = 400
-"""How far back the demo company's invoicing goes (a year and a month)."""
+HISTORY_DAYS = 330
+"""How far back the demo company's invoicing goes (eleven months: the six month-ends of the trend
+each look three months back)."""
 
 
 @dataclass(frozen=True)
