@@ -156,20 +156,24 @@ def _item_row(code: str, customer: str, doc_type: str | None, posted_on: date | 
 
 def _cleared_items(conn: Connection, system: str, company_codes: Sequence[str], *, as_of: date,
                    since: date) -> dict[tuple[str, str, str, str], ItemRow]:
-    """Items SAP reported cleared after ``since`` (payment history), by key."""
+    """Items SAP reported cleared after ``since`` (payment history), by key; one without a
+    clearing date counts as cleared on the day sync first saw it."""
     t = cleared_items.c
     posted = func.coalesce(t.posting_date, t.document_date, t.baseline_date)
     query = (
         select(t.company_code, t.fiscal_year, t.document, t.item, t.customer, t.document_type, posted,
                t.net_due_date, t.baseline_date, t.amount, t.currency, t.amount_company,
-               t.company_currency, t.clearing_date)
+               t.company_currency, t.clearing_date, t.first_seen_at)
         .where(t.system == system, t.company_code.in_(list(company_codes)),
-               or_(posted.is_(None), posted <= as_of), t.clearing_date > since)
+               or_(posted.is_(None), posted <= as_of),
+               or_(t.clearing_date > since,
+                   and_(t.clearing_date.is_(None), t.first_seen_at >= _day_start(since))))
     )
     return {(code, year, document, item): _item_row(code, customer, doc_type, posted_on, due, baseline,
-                                                    amount, currency, amount_cc, cc_currency, cleared_on)
+                                                    amount, currency, amount_cc, cc_currency,
+                                                    cleared_on or first_seen.date())
             for (code, year, document, item, customer, doc_type, posted_on, due, baseline, amount, currency,
-                 amount_cc, cc_currency, cleared_on) in conn.execute(query)}
+                 amount_cc, cc_currency, cleared_on, first_seen) in conn.execute(query)}
 
 
 def load_items(conn: Connection, system: str, company_codes: Sequence[str], *, as_of: date,

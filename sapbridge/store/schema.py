@@ -113,7 +113,7 @@ cleared_items = Table(
     Column("reference", String(16)),
     Column("billing_document", String(10)),
     Column("payment_terms", String(4)),
-    Column("clearing_date", Date, nullable=False),
+    Column("clearing_date", Date),
     Column("clearing_document", String(10)),
     Column("status", String(8), nullable=False),
     Column("cleared_at", UtcDateTime),
