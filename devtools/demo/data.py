@@ -17,12 +17,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from devtools.demo.disputes import Dispute
+from devtools.demo.disputes import disputes as demo_disputes
 from devtools.demo.history import Habit, Invoice, demo_amount, habit_of, invoices, numbered, open_on, paid_by
 from devtools.demo.promises import PROMISE_CODES, Promise, later_promises
 from devtools.demo.promises import promises as promises_to_pay
 from sapbridge.money import quantize
 
-__all__ = ["AS_OF", "CLERKS", "COMPANY_CODES", "PROMISE_CODES", "DemoCompany", "Promise", "generate"]
+__all__ = ["AS_OF", "CLERKS", "COMPANY_CODES", "PROMISE_CODES", "DemoCompany", "Dispute", "Promise",
+           "generate"]
 
 AS_OF = date(2026, 11, 20)
 """The demo's key date: stage 1 is 'today' on this date, stage 2 one week later."""
@@ -37,10 +40,6 @@ _NAME_B = ["Retail", "Foods", "Markets", "Supply", "Wholesale", "Stores", "Tradi
            "Distribution", "Pharmacy", "Grocers", "Hardware"]
 _NAME_C = ["GmbH", "Inc.", "LLC", "AG", "Ltd.", "K.K.", "Co.", "SE"]
 _TERMS = {"NT30": 30, "NT45": 45, "NT60": 60, "Z014": 14}
-_REASONS = ["PA1", "PA2", "PRC", "QTY", "DMG", "PRM"]
-"""Dispute reasons: PA1/PA2 are post-audit deductions; the rest ordinary deductions."""
-
-
 @dataclass(frozen=True)
 class Customer:
     number: str
@@ -108,27 +107,6 @@ class SalesOrder:
     delivery_block: str = ""
     rejection_status: str = ""
     """OverallSDDocumentRejectionSts: C when every item is rejected (VKM1 reject), else blank."""
-
-
-@dataclass(frozen=True)
-class Dispute:
-    case_id: str
-    guid: str
-    company_code: str
-    customer: str
-    status: str
-    reason: str
-    coordinator: str
-    original: Decimal
-    disputed: Decimal
-    paid: Decimal
-    credited: Decimal
-    written_off: Decimal
-    currency: str
-    invoice_reference: str
-    created_on: date
-    closed_on: date | None
-    changed_at: datetime
 
 
 CLERKS = ("01", "02", "03")
@@ -311,50 +289,6 @@ def _rejected_in_the_week(orders: list[SalesOrder], moment: datetime) -> list[Sa
     return result
 
 
-def _dispute(rng: random.Random, index: int, invoice: OpenItem, *, created: date,
-             closed: bool, status: str) -> Dispute:
-    disputed = quantize(invoice.amount * Decimal(rng.choice(("0.05", "0.1", "0.25", "1"))), invoice.currency)
-    credited = disputed if closed and rng.random() < 0.5 else Decimal(0)
-    written_off = disputed - credited if closed and not credited else Decimal(0)
-    return Dispute(
-        case_id=f"{700001 + index:012d}", guid=f"{rng.getrandbits(128):032X}",
-        company_code=invoice.company_code, customer=invoice.customer,
-        status="30" if closed else status, reason=rng.choice(_REASONS),
-        coordinator=rng.choice(("AR_CLERK1", "AR_CLERK2", "AR_LEAD")), original=invoice.amount,
-        disputed=disputed, paid=Decimal(0), credited=credited, written_off=written_off,
-        currency=invoice.currency, invoice_reference=invoice.reference, created_on=created,
-        closed_on=min(created + timedelta(days=rng.randint(5, 40)), AS_OF) if closed else None,
-        changed_at=datetime(created.year, created.month, created.day, 9, tzinfo=UTC),
-    )
-
-
-_CHRONIC_CASES = 3
-"""Open disputes of each chronic late payer, on its oldest open invoices, open for months."""
-
-
-def _disputes(rng: random.Random, company: DemoCompany, habits: dict[str, Habit],
-              count: int) -> list[Dispute]:
-    """Deductions on open invoices (most still open) and on paid ones (closed when paid), plus
-    the chronic disputes of the chronic late payers."""
-    open_invoices = [i for i in company.open_items if i.amount > 0]
-    paid = [i for i in company.cleared_items if i.amount > 0 and (AS_OF - i.posting_date).days < 200]
-    result: list[Dispute] = []
-    chronic = sorted({i.customer for i in open_invoices if habits[i.customer].name == "chronic"})
-    for customer in chronic:
-        oldest = sorted((i for i in open_invoices if i.customer == customer), key=lambda i: i.posting_date)
-        for invoice in oldest[:_CHRONIC_CASES]:
-            created = min(invoice.posting_date + timedelta(days=rng.randint(15, 40)), AS_OF)
-            result.append(_dispute(rng, len(result), invoice, created=created, closed=False, status="20"))
-    while len(result) < count:
-        on_open = rng.random() < 0.6
-        invoice = rng.choice(open_invoices if on_open else paid)
-        created = min(invoice.posting_date + timedelta(days=rng.randint(10, 60)), AS_OF)
-        closed = not on_open or rng.random() < 0.15
-        result.append(_dispute(rng, len(result), invoice, created=created, closed=closed,
-                               status=rng.choice(("10", "20"))))
-    return result
-
-
 def _later(company: DemoCompany, universe: list[Invoice], rng: random.Random, seed: int) -> DemoCompany:
     """The same company a week later: payments cleared items, new invoices, releases, closures."""
     later_as_of = company.as_of + timedelta(days=7)
@@ -429,5 +363,5 @@ def generate(stage: int = 1, *, seed: int = 20261120, customers: int = 120,
                           promises=promises_to_pay(random.Random(seed + 2), open_items, promises, AS_OF))
     company.segments = _with_expiring_limits(_segments(rng, people, habits,
                                                        _exposure(open_items, sales_orders)))
-    company.disputes = _disputes(rng, company, habits, disputes)
+    company.disputes = demo_disputes(rng, open_items, cleared_items, habits, disputes, AS_OF)
     return company if stage == 1 else _later(company, universe, random.Random(seed + 1), seed)
