@@ -15,9 +15,12 @@ the stages are cumulative (``classify`` includes reading, ``files`` includes cla
 rows recorded in the store without run ids and times) of an end-to-end run of each, so a change
 can be checked to give the same results: run it before and after and compare the lines.
 
+``--compare-with DIR`` runs every stage with an older checkout too, right after this one's, so
+speed and memory before and after a change are compared under the same load.
+
 Usage::
 
-    python bench/bench_memory.py --cases 1000000 --items 1000000
+    python bench/bench_memory.py --cases 1000000 --items 1000000 --compare-with /tmp/before
     python bench/bench_memory.py --cases 20000 --items 20000 --digest --only digest
 """
 
@@ -28,6 +31,7 @@ import hashlib
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,7 +41,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+CODE = Path(os.environ.get("BENCH_SAPBRIDGE_ROOT", ROOT))
+"""Whose sapbridge the children import: this checkout, or the one given by --compare-with."""
+sys.path.insert(0, str(CODE))
 
 CEILING_MB = 1536
 """The ceiling issue 10 sets for both runs end to end (1.5 GB)."""
@@ -85,7 +91,7 @@ def _recoveries_stage(stage: str, folder: Path, as_of: str) -> dict[str, Any]:
     started = time.perf_counter()
     day, config = date.fromisoformat(as_of), RecoveriesConfig()
     claims, disputes = folder / "claims.csv", folder / "disputes.csv"
-    out = folder / f"out-{stage}"
+    out = _fresh(folder, stage)
     if stage == "import":
         return {"started": started}
     if stage == "end-to-end":
@@ -119,7 +125,7 @@ def _cash_stage(stage: str, folder: Path) -> dict[str, Any]:
 
     started = time.perf_counter()
     bank, items, customers = folder / "bank.csv", folder / "items.csv", folder / "customers.csv"
-    out = folder / f"out-{stage}"
+    out = _fresh(folder, stage)
     if stage == "import":
         return {"started": started}
     if stage == "end-to-end":
@@ -142,6 +148,14 @@ def _cash_stage(stage: str, folder: Path) -> dict[str, Any]:
     return {"rows": len(result.matches), "started": started}
 
 
+def _fresh(folder: Path, stage: str) -> Path:
+    """The stage's output folder, with no earlier run's folder or store left there."""
+    out = folder / f"out-{stage}"
+    shutil.rmtree(out, ignore_errors=True)
+    (folder / f"{stage}.db").unlink(missing_ok=True)
+    return out
+
+
 def _child(argv: list[str]) -> None:
     """Run one job in this (fresh) process and print its figures as one JSON line."""
     job, folder = argv[0], Path(argv[1])
@@ -162,9 +176,10 @@ def _child(argv: list[str]) -> None:
     print(json.dumps(figures, sort_keys=True))
 
 
-def _run_child(*args: object) -> dict[str, Any]:
+def _run_child(*args: object, code: Path = ROOT) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONHASHSEED": "0", "BENCH_SAPBRIDGE_ROOT": str(code)}
     done = subprocess.run([sys.executable, __file__, "--child", *map(str, args)], check=True,
-                          capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+                          capture_output=True, text=True, env=env)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
@@ -189,7 +204,7 @@ def _table_digest(db: Path, table: str, skip: tuple[str, ...]) -> str:
     import sqlite3
 
     with sqlite3.connect(db) as conn:
-        cursor = conn.execute(f"SELECT * FROM {table}")  # noqa: S608 - the bench's own table names
+        cursor = conn.execute(f"SELECT * FROM {table}")
         names = [column[0] for column in cursor.description]
         keep = [i for i, name in enumerate(names) if name not in skip]
         rows = sorted(repr([row[i] for i in keep]) for row in cursor)
@@ -208,16 +223,25 @@ def _digest(folder: Path, kind: str) -> dict[str, Any]:
 
 # --- the report -------------------------------------------------------------------------------
 
-def _measure(kind: str, stages: tuple[str, ...], rows: int,
-             run: Callable[[str], dict[str, Any]]) -> None:
+def _measure(kind: str, stages: tuple[str, ...], rows: int, run: Callable[[str, Path], dict[str, Any]],
+             before: Path | None) -> None:
     print(f"\n{kind}: peak RSS per stage, each in a fresh process (ceiling {CEILING_MB:,} MB)")
-    print(f"| stage | seconds | input rows/s | peak RSS MB | under {CEILING_MB / 1024:.1f} GB |")
-    print("|---|---:|---:|---:|:---:|")
+    head = f"| stage | seconds | input rows/s | peak RSS MB | under {CEILING_MB / 1024:.1f} GB |"
+    if before is not None:
+        head += " code before: seconds | rows/s | peak RSS MB |"
+    print(head)
+    print("|---|---:|---:|---:|:---:|" + ("---:|---:|---:|" if before is not None else ""))
     for stage in stages:
-        figures = run(stage)
-        rate = f"{rows / figures['seconds']:,.0f}" if stage != "import" else ""
-        print(f"| {stage} | {figures['seconds']:.1f} | {rate} | {figures['peak_mb']:,.0f} "
-              f"| {'yes' if figures['peak_mb'] < CEILING_MB else 'NO'} |", flush=True)
+        now = run(stage, ROOT)
+        line = f"| {stage} | {_cells(now, stage, rows)} | {'yes' if now['peak_mb'] < CEILING_MB else 'NO'} |"
+        if before is not None:
+            line += f" {_cells(run(stage, before), stage, rows)} |"
+        print(line, flush=True)
+
+
+def _cells(figures: dict[str, Any], stage: str, rows: int) -> str:
+    rate = f"{rows / figures['seconds']:,.0f}" if stage != "import" else ""
+    return f"{figures['seconds']:.1f} | {rate} | {figures['peak_mb']:,.0f}"
 
 
 def main() -> None:
@@ -231,26 +255,46 @@ def main() -> None:
     parser.add_argument("--only", choices=("recoveries", "cash", "digest"), action="append",
                         help="measure only these (repeatable; digest: only the digests)")
     parser.add_argument("--digest", action="store_true", help="also print digests of the outputs")
+    parser.add_argument("--compare-with", type=Path,
+                        help="a checkout of the code before a change: each stage is run with it too")
+    parser.add_argument("--inputs", type=Path,
+                        help="keep the generated inputs in this folder and reuse them when the sizes match")
     args = parser.parse_args()
     only = set(args.only or ("recoveries", "cash"))
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as temp:
-        base = Path(temp)
-        (base / "recoveries").mkdir()
-        (base / "cash").mkdir()
+        base = args.inputs or Path(temp)
         if only & {"recoveries", "digest"}:
-            _recoveries(base / "recoveries", args, measure="recoveries" in only)
+            _recoveries(_folder(base, f"recoveries-{args.cases}-{args.ratio}"), args,
+                        measure="recoveries" in only)
         if only & {"cash", "digest"}:
-            _cash(base / "cash", args, measure="cash" in only)
+            _cash(_folder(base, f"cash-{args.items}"), args, measure="cash" in only)
+
+
+def _folder(base: Path, name: str) -> Path:
+    folder = base / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _inputs(folder: Path, *job: object) -> dict[str, Any]:
+    """The inputs' figures, generating them unless a kept folder has them already."""
+    made = folder / "inputs.json"
+    if made.exists():
+        return dict(json.loads(made.read_text()))
+    figures = _run_child(*job)
+    made.write_text(json.dumps(figures))
+    return figures
 
 
 def _recoveries(folder: Path, args: argparse.Namespace, *, measure: bool) -> None:
-    made = _run_child("generate-recoveries", folder, args.cases, args.ratio)
+    made = _inputs(folder, "generate-recoveries", folder, args.cases, args.ratio)
     print(f"recoveries inputs: {made['cases']:,} cases, {made['claims']:,} claims "
           f"(generated and written in {made['seconds']:.0f} s)")
     rows = made["cases"] + made["claims"]
     if measure:
         _measure("recoveries", RECOVERIES_STAGES, rows,
-                 lambda stage: _run_child("recoveries", folder, stage, made["as_of"]))
+                 lambda stage, code: _run_child("recoveries", folder, stage, made["as_of"], code=code),
+                 args.compare_with)
     if args.digest or not measure:
         if not measure:
             _run_child("recoveries", folder, "end-to-end", made["as_of"])
@@ -259,12 +303,13 @@ def _recoveries(folder: Path, args: argparse.Namespace, *, measure: bool) -> Non
 
 
 def _cash(folder: Path, args: argparse.Namespace, *, measure: bool) -> None:
-    made = _run_child("generate-cash", folder, args.items)
+    made = _inputs(folder, "generate-cash", folder, args.items)
     print(f"\ncash inputs: {made['items']:,} open items, {made['payments']:,} payments "
           f"(generated and written in {made['seconds']:.0f} s)")
     rows = made["items"] + made["payments"]
     if measure:
-        _measure("cash", CASH_STAGES, rows, lambda stage: _run_child("cash", folder, stage))
+        _measure("cash", CASH_STAGES, rows,
+                 lambda stage, code: _run_child("cash", folder, stage, code=code), args.compare_with)
     if args.digest or not measure:
         if not measure:
             _run_child("cash", folder, "end-to-end")
