@@ -42,8 +42,9 @@ class FileRows:
     def fail(self, problem: str, row: int | None = None) -> InputError:
         return InputError(problem, path=str(self.path), row=row)
 
-    def chunks(self, size: int = CHUNK_ROWS) -> Iterator[Chunk]:
-        """Every data row, ``size`` rows at a time (blank rows left out; absent columns empty)."""
+    def chunks(self) -> Iterator[Chunk]:
+        """Every data row, :data:`CHUNK_ROWS` at a time (blank rows left out; absent columns empty)."""
+        size = CHUNK_ROWS
         raw = _raw_rows(self.path)
         header = self._read(lambda: next(raw, None))
         if header is None:
