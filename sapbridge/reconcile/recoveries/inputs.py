@@ -357,10 +357,11 @@ def _plain_texts(values: list[str], *, limit: int) -> list[str]:
 
 def _plain_lookup(values: list[str], convert: Callable[[str], Any]) -> list[Any]:
     """``convert`` applied once per distinct value; a None result is not plain."""
-    mapping = {value: convert(value) for value in set(values)}
-    if any(result is None for result in mapping.values()):
+    distinct = set(values)
+    mapping = dict(zip(distinct, map(convert, distinct), strict=True))
+    if None in mapping.values():
         raise _NotPlain
-    return [mapping[value] for value in values]
+    return list(map(mapping.__getitem__, values))
 
 
 def _plain_currency(value: str) -> str | None:
@@ -399,8 +400,9 @@ def _shared(values: list[str], convert: Callable[[str], Any]) -> list[Any]:
     Amounts of 0, the same few dates and statuses repeat over a million cases: one object each
     instead of one per row keeps the cases several hundred MB smaller.
     """
-    mapping = {value: convert(value) for value in set(values)}
-    return [mapping[value] for value in values]
+    distinct = set(values)
+    mapping = dict(zip(distinct, map(convert, distinct), strict=True))
+    return list(map(mapping.__getitem__, values))
 
 
 def _dispute(rows: FileRows, number: int, raw: dict[str, Any], case_id: str,
