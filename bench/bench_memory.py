@@ -177,7 +177,7 @@ def _child(argv: list[str]) -> None:
     print(json.dumps(figures, sort_keys=True))
 
 
-def _run_child(*args: object, code: Path = ROOT) -> dict[str, Any]:
+def _run_child(*args: object, code: Path = CODE) -> dict[str, Any]:
     env = {**os.environ, "PYTHONHASHSEED": "0", "BENCH_SAPBRIDGE_ROOT": str(code)}
     done = subprocess.run([sys.executable, __file__, "--child", *map(str, args)], check=True,
                           capture_output=True, text=True, env=env)
@@ -237,11 +237,11 @@ def _measure(kind: str, stages: tuple[str, ...], rows: int, run: Callable[[str, 
     print(head)
     print("|---|---:|---:|---:|:---:|" + ("---:|---:|---:|" if before is not None else ""))
     for stage in stages:
-        runs: dict[Path, list[dict[str, Any]]] = {ROOT: [], **({before: []} if before else {})}
+        runs: dict[Path, list[dict[str, Any]]] = {CODE: [], **({before: []} if before else {})}
         for _ in range(repeat):  # alternating, so both codes see the same load
             for code, figures in runs.items():
                 figures.append(run(stage, code))
-        now = _best(runs[ROOT])
+        now = _best(runs[CODE])
         line = f"| {stage} | {_cells(now, stage, rows)} | {'yes' if now['peak_mb'] < CEILING_MB else 'NO'} |"
         if before is not None:
             line += f" {_cells(_best(runs[before]), stage, rows)} |"
