@@ -2,7 +2,7 @@
 
 Nothing here imports Airflow, so it runs (and is tested) without the extra, and it can be
 rewired onto an application object later without touching the DAG code. A sync step becomes
-waves of partitions (:mod:`sapbridge.jobs.partitions`), each synced by today's sync step with
+waves of partitions (:mod:`sapbridge.sync.partitions`), each synced by today's sync step with
 one object and company code; every other step runs as the job runner runs it, under the job's
 lease so that two runs of it (two DAG runs, or a DAG run and ``sapbridge job run``) take turns.
 """
@@ -20,8 +20,8 @@ from typing import Any
 from sapbridge.config import Settings, SystemConfig
 from sapbridge.errors import ConfigError, JobError
 from sapbridge.jobs.definition import JobDefinition, StepDefinition
-from sapbridge.jobs.lock import Acquired, acquire, release
-from sapbridge.jobs.partitions import ALL_CODES, Partition, partitions_of
+from sapbridge.leases.lock import Acquired, acquire, release
+from sapbridge.sync.partitions import ALL_CODES, Partition, partitions_of
 from sapbridge.jobs.runner import JobLockedError
 from sapbridge.jobs.steps import StepContext, StepOutcome, run_sync_step, step_kind
 from sapbridge.mapping import mappings_for

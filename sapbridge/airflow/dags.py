@@ -40,7 +40,7 @@ from sapbridge.airflow.adapter import (
 from sapbridge.config import Settings, load_settings
 from sapbridge.errors import SapBridgeError
 from sapbridge.jobs.definition import JobDefinition, load_jobs
-from sapbridge.jobs.partitions import Partition
+from sapbridge.sync.partitions import Partition
 from sapbridge.store import Store
 
 __all__ = ["START_DATE", "ReviewCallback", "SapBridgeTaskError", "dag_id", "dags_from_jobs", "job_dag"]

@@ -26,7 +26,7 @@ from sapbridge.audit.log import record
 from sapbridge.config import Settings
 from sapbridge.errors import JobError, SapBridgeError
 from sapbridge.jobs.definition import JobDefinition, StepDefinition
-from sapbridge.jobs.lock import Acquired, Heartbeat, LockHolder, acquire, release
+from sapbridge.leases.lock import Acquired, Heartbeat, LockHolder, acquire, release
 from sapbridge.jobs.steps import StepContext, StepOutcome, step_kind
 from sapbridge.jobs.tables import job_runs, job_steps
 from sapbridge.logs import get_logger

@@ -19,7 +19,7 @@ from sapbridge.airflow.adapter import open_job_store, sync_partition
 from sapbridge.config import load_settings
 from sapbridge.errors import SapBridgeError
 from sapbridge.jobs.definition import load_job
-from sapbridge.jobs.partitions import Partition
+from sapbridge.sync.partitions import Partition
 from sapbridge.sync import service
 
 
