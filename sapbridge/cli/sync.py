@@ -10,7 +10,6 @@ import click
 from sapbridge.cli.context import AppContext
 from sapbridge.cli.output import echo_json, print_table, progress_bars
 from sapbridge.sync.engine import ALL_OBJECTS
-from sapbridge.sync.service import sync_system
 from sapbridge.sync.state import sync_history
 
 __all__ = ["COMMANDS", "sync"]
@@ -43,11 +42,9 @@ def sync(app: AppContext, objects: tuple[str, ...], system: str | None,
       sapbridge sync customers --system QAS --record fixtures/qas
     """
     with progress_bars(app.interactive and not as_json) as progress:
-        summary = sync_system(app.settings, app.store, system=system, objects=objects or ("all",),
-                              company_codes=company_codes, full=full, route=route,
-                              record_dir=record_dir, run_id=app.run_id, actor=app.actor,
-                              progress=progress, allow_mass_clear=allow_mass_clear,
-                              max_clear_share=max_clear_share)
+        summary = app.bridge.sync(objects or ("all",), system=system, company_codes=company_codes,
+                                  full=full, route=route, record_dir=record_dir, progress=progress,
+                                  allow_mass_clear=allow_mass_clear, max_clear_share=max_clear_share)
     if as_json:
         echo_json(summary.as_dict())
         return
