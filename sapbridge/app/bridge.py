@@ -121,11 +121,14 @@ class Bridge:
              record_dir: Path | None = None, progress: ProgressFactory | None = None,
              allow_mass_clear: bool = False, max_clear_share: float | None = None,
              run_id: str | None = None) -> SyncSummary:
-        """Sync SAP objects of ``system`` (default: the configured one) into the store."""
+        """Sync SAP objects of ``system`` (default: the configured one) into the store.
+
+        Each call is its own sync run (``run_id``, default: a new one), so a notebook may sync
+        again with the same Bridge."""
         target = self.settings.system(system)
         return sync_system(self.settings, self.store, system=target.name, objects=objects,
                            company_codes=company_codes, full=full, route=route,
-                           record_dir=record_dir, run_id=run_id or self.run_id, actor=self.actor,
+                           record_dir=record_dir, run_id=run_id or new_run_id(), actor=self.actor,
                            progress=progress, clients=self.clients.sync(target, record_dir),
                            allow_mass_clear=allow_mass_clear,
                            max_clear_share=max_clear_share)

@@ -44,7 +44,8 @@ def sync(app: AppContext, objects: tuple[str, ...], system: str | None,
     with progress_bars(app.interactive and not as_json) as progress:
         summary = app.bridge.sync(objects or ("all",), system=system, company_codes=company_codes,
                                   full=full, route=route, record_dir=record_dir, progress=progress,
-                                  allow_mass_clear=allow_mass_clear, max_clear_share=max_clear_share)
+                                  allow_mass_clear=allow_mass_clear, max_clear_share=max_clear_share,
+                                  run_id=app.run_id)
     if as_json:
         echo_json(summary.as_dict())
         return
