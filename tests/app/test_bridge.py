@@ -36,7 +36,8 @@ def test_every_use_case_runs_on_the_demo_system(demo: Bridge, tmp_path: Path) ->
     assert summary.status == "ok"
     assert sum(d.inserted for d in summary.datasets) > 0
     again = demo.sync()
-    assert again.datasets and all(d.inserted == 0 for d in again.datasets)
+    assert again.datasets
+    assert all(d.inserted == 0 for d in again.datasets)
 
     cash = demo.reconcile_cash(SAMPLES / "bank-demo.camt053.xml", tmp_path / "cash")
     assert cash.summary["payments"] > 0
@@ -51,10 +52,12 @@ def test_every_use_case_runs_on_the_demo_system(demo: Bridge, tmp_path: Path) ->
     assert (tmp_path / "kpis" / "kpis.xlsx").is_file()
 
     worklist = demo.worklist(tmp_path / "worklist")
-    assert worklist.rows and worklist.rows[0]["rank"] == 1
+    assert worklist.rows
+    assert worklist.rows[0]["rank"] == 1
 
     verified = demo.audit_verify()
-    assert verified.ok and verified.checked > 0
+    assert verified.ok
+    assert verified.checked > 0
     written = demo.audit_export(tmp_path / "audit.jsonl", fmt="jsonl")
     assert written == verified.checked
     assert demo.push_status() == []
