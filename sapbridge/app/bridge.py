@@ -14,7 +14,7 @@ Methods return result objects and never print; problems are :mod:`sapbridge.erro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -27,7 +27,8 @@ from sapbridge.app.clients import SapClients
 from sapbridge.app.components import Components, read_components
 from sapbridge.app.push import ApprovedPlans, Decided, PushCases, Requested
 from sapbridge.audit.auditlog import AnchorOutcome, AuditLog
-from sapbridge.audit.log import export
+from sapbridge.audit.entry import AuditEntry
+from sapbridge.audit.log import export, get_entry, query
 from sapbridge.audit.verify import VerifyResult
 from sapbridge.config import Settings
 from sapbridge.errors import ConfigError, ReconciliationError
@@ -42,10 +43,12 @@ from sapbridge.store import Store, open_store
 from sapbridge.store.schema import open_items
 from sapbridge.sync.engine import ProgressFactory, SyncSummary
 from sapbridge.sync.service import sync_system
+from sapbridge.sync.state import SyncRun, sync_history
 
 if TYPE_CHECKING:
     from sapbridge.kpi.run import KpiResult
     from sapbridge.kpi.worklist import WorklistResult
+    from sapbridge.reconcile.cash.habit_admin import HabitRow
     from sapbridge.reconcile.cash.learning import ConfirmResult
     from sapbridge.reconcile.cash.service import CashRunResult
     from sapbridge.reconcile.recoveries.run import RunResult as RecoveriesRun
@@ -133,6 +136,10 @@ class Bridge:
                            allow_mass_clear=allow_mass_clear,
                            max_clear_share=max_clear_share)
 
+    def sync_history(self, *, system: str | None = None, limit: int = 20) -> list[SyncRun]:
+        """The latest sync runs, newest first (a run whose process died shows as interrupted)."""
+        return sync_history(self.store.engine, system=system, limit=limit)
+
     # --- reconcile -----------------------------------------------------------------------
 
     def reconcile_cash(self, payments: Path, out: Path, *, system: str | None = None,
@@ -159,6 +166,20 @@ class Bridge:
         return confirm_matches(self.store, system=self.settings.system(system).name,
                                matches=matches, actor=self.actor,
                                min_length=self.components.cash.reference_min_length)
+
+    def cash_habits(self, *, system: str | None = None, customer: str | None = None) -> list[HabitRow]:
+        """The payer and reference habits ``confirm_cash`` learned."""
+        from sapbridge.reconcile.cash.habit_admin import list_habits
+
+        return list_habits(self.store, self.settings.system(system).name, customer)
+
+    def forget_cash_habits(self, customer: str, *, system: str | None = None,
+                           **which: Any) -> list[HabitRow]:
+        """Forget habits of ``customer`` (``field``/``pattern``, ``payer_key`` or ``everything``)."""
+        from sapbridge.reconcile.cash.habit_admin import forget_habits
+
+        return forget_habits(self.store, system=self.settings.system(system).name,
+                             customer=customer, actor=self.actor, **which)
 
     def reconcile_recoveries(self, claims: Path, out: Path, *, system: str | None = None,
                              disputes: Path | None = None, as_of: date | None = None) -> RecoveriesRun:
@@ -245,6 +266,14 @@ class Bridge:
                      until: datetime | None = None, **filters: Any) -> int:
         """Write the filtered entries as csv, xlsx or jsonl; return how many."""
         return export(self.store.engine, path, fmt=fmt, since=since, until=until, **filters)
+
+    def audit_entries(self, **filters: Any) -> Iterator[AuditEntry]:
+        """Entries oldest first, filtered (``since``, ``until``, ``actor``, ``action``, ...)."""
+        return query(self.store.engine, **filters)
+
+    def audit_entry(self, seq: int) -> AuditEntry:
+        """One entry by its sequence number."""
+        return get_entry(self.store.engine, seq)
 
     def audit_anchor(self, *, only_if_moved: bool = False) -> AnchorOutcome | None:
         """Copy the head of the log to the anchor directory (None: none configured)."""

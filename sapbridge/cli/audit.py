@@ -11,7 +11,6 @@ import click
 
 from sapbridge.audit.chain import canonical_json
 from sapbridge.audit.export import FORMATS, format_for
-from sapbridge.audit.log import get_entry, query
 from sapbridge.audit.verify import VerifyResult
 from sapbridge.cli.context import AppContext
 from sapbridge.errors import ConfigError, InputError
@@ -157,9 +156,9 @@ def audit_list(app: AppContext, since: str | None, until: str | None, actor: str
     Example:
       sapbridge audit list --action refused --since 2026-11-01
     """
-    for entry in query(app.store.engine, since=_when(since, "since"),
-                       until=_when(until, "until"), actor=actor, action=action,
-                       batch_id=batch_id, customer=customer, limit=limit):
+    for entry in app.bridge.audit_entries(since=_when(since, "since"), until=_when(until, "until"),
+                                          actor=actor, action=action, batch_id=batch_id,
+                                          customer=customer, limit=limit):
         if as_json:
             click.echo(canonical_json(entry.as_dict()))
             continue
@@ -181,7 +180,7 @@ def audit_show(app: AppContext, entry_id: int) -> None:
     Example:
       sapbridge audit show 42
     """
-    click.echo(json.dumps(get_entry(app.store.engine, entry_id).as_dict(), indent=2,
+    click.echo(json.dumps(app.bridge.audit_entry(entry_id).as_dict(), indent=2,
                           sort_keys=True, ensure_ascii=False))
 
 

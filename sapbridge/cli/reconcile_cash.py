@@ -10,7 +10,7 @@ import click
 from sapbridge.bankfiles import FORMATS
 from sapbridge.cli.context import AppContext
 from sapbridge.cli.output import echo_json, print_table
-from sapbridge.reconcile.cash.habit_admin import HABIT_COLUMNS, forget_habits, list_habits
+from sapbridge.reconcile.cash.habit_admin import HABIT_COLUMNS
 
 __all__ = ["SUBCOMMANDS", "cash", "cash_confirm", "habits"]
 
@@ -114,7 +114,7 @@ def habits_list(system: str | None, customer: str | None, as_json: bool) -> None
     """
     app = _app()
     name = app.settings.system(system).name
-    rows = list_habits(app.store, name, customer)
+    rows = app.bridge.cash_habits(system=name, customer=customer)
     if as_json:
         echo_json([dict(zip(HABIT_COLUMNS, h.row(), strict=True)) for h in rows])
         return
@@ -139,8 +139,8 @@ def habits_forget(system: str | None, customer: str, field: str | None, pattern:
     """
     app = _app()
     name = app.settings.system(system).name
-    gone = forget_habits(app.store, system=name, customer=customer, actor=app.actor, field=field,
-                         pattern=pattern, payer_key=payer_key, everything=everything)
+    gone = app.bridge.forget_cash_habits(customer, system=name, field=field, pattern=pattern,
+                                         payer_key=payer_key, everything=everything)
     print_table(f"forgotten {name}", list(HABIT_COLUMNS), [list(h.row()) for h in gone])
 
 

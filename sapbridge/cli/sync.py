@@ -10,7 +10,6 @@ import click
 from sapbridge.cli.context import AppContext
 from sapbridge.cli.output import echo_json, print_table, progress_bars
 from sapbridge.sync.engine import ALL_OBJECTS
-from sapbridge.sync.state import sync_history
 
 __all__ = ["COMMANDS", "sync"]
 
@@ -71,7 +70,7 @@ def sync_history_command(app: AppContext, system: str | None, limit: int, as_jso
     Example:
       sapbridge sync-history --system demo
     """
-    runs = sync_history(app.store.engine, system=system, limit=limit)
+    runs = app.bridge.sync_history(system=system, limit=limit)
     if as_json:
         echo_json([{**asdict(r), "started_at": r.started_at.isoformat(),
                     "finished_at": r.finished_at.isoformat() if r.finished_at else None} for r in runs])

@@ -36,6 +36,7 @@ def test_every_use_case_runs_on_the_demo_system(demo: Bridge, tmp_path: Path) ->
     assert summary.status == "ok"
     assert sum(d.inserted for d in summary.datasets) > 0
     again = demo.sync()
+    assert [run.run_id for run in demo.sync_history()] == [again.run_id, summary.run_id]
     assert again.datasets
     assert all(d.inserted == 0 for d in again.datasets)
 
@@ -60,6 +61,10 @@ def test_every_use_case_runs_on_the_demo_system(demo: Bridge, tmp_path: Path) ->
     assert verified.checked > 0
     written = demo.audit_export(tmp_path / "audit.jsonl", fmt="jsonl")
     assert written == verified.checked
+    entries = list(demo.audit_entries(actor="ops"))
+    assert entries
+    assert demo.audit_entry(entries[0].seq) == entries[0]
+    assert demo.cash_habits() == []
     assert demo.push_status() == []
     assert demo.push_plan_approved().plans == ()
 
