@@ -12,8 +12,8 @@ from sapbridge.mapping import load_mapping, load_mappings
 
 def test_every_object_has_both_routes():
     mappings = load_mappings("mappings")
-    assert set(mappings) == {"open_items", "credit_segments", "blocked_orders", "disputes", "customers",
-                             "customer_companies", "customer_bank_accounts", "promises"}
+    assert set(mappings) == {"open_items", "cleared_items", "credit_segments", "blocked_orders", "disputes",
+                             "customers", "customer_companies", "customer_bank_accounts", "promises"}
     assert all(m.odata is not None and m.rfc is not None for m in mappings.values())
 
 

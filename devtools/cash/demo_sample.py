@@ -59,8 +59,11 @@ class _Picker:
         while True:
             customer = self.rng.choice(sorted(self.items))
             pool = self.items[customer]
-            positive = [i for i in pool if i.amount > 0]
-            negative = [i for i in pool if i.amount < 0]
+            if not pool:
+                continue
+            currency = self.rng.choice(pool).currency  # one payment, one currency
+            positive = [i for i in pool if i.amount > 0 and i.currency == currency]
+            negative = [i for i in pool if i.amount < 0 and i.currency == currency]
             if len(positive) >= invoices and len(negative) >= credits:
                 chosen = self.rng.sample(positive, invoices) + self.rng.sample(negative, credits)
                 if sum(i.amount for i in chosen) > 0:

@@ -1,4 +1,8 @@
-"""A seeded, SAP-shaped demo company: customers, open items, credit segments, orders, disputes.
+"""A seeded, SAP-shaped demo company: customers, open and cleared items, credit segments, orders,
+disputes and promises to pay.
+
+Customers pay by habit (:mod:`devtools.demo.history`), so the demo has eleven months of payment
+history behind it and reads like a healthy book: past due around a quarter, DSO in the forties.
 
 The same universe is produced at two moments: ``stage=1`` (the demo recording) and ``stage=2``
 (a later recording where some items were cleared, new ones posted, orders released and cases
@@ -13,9 +17,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from devtools.demo.disputes import Dispute
+from devtools.demo.disputes import disputes as demo_disputes
+from devtools.demo.history import Habit, Invoice, demo_amount, habit_of, invoices, numbered, open_on, paid_by
+from devtools.demo.promises import PROMISE_CODES, Promise, later_promises
+from devtools.demo.promises import promises as promises_to_pay
 from sapbridge.money import quantize
 
-__all__ = ["AS_OF", "CLERKS", "COMPANY_CODES", "PROMISE_CODES", "DemoCompany", "Promise", "generate"]
+__all__ = ["AS_OF", "CLERKS", "COMPANY_CODES", "PROMISE_CODES", "DemoCompany", "Dispute", "Promise",
+           "generate"]
 
 AS_OF = date(2026, 11, 20)
 """The demo's key date: stage 1 is 'today' on this date, stage 2 one week later."""
@@ -30,10 +40,6 @@ _NAME_B = ["Retail", "Foods", "Markets", "Supply", "Wholesale", "Stores", "Tradi
            "Distribution", "Pharmacy", "Grocers", "Hardware"]
 _NAME_C = ["GmbH", "Inc.", "LLC", "AG", "Ltd.", "K.K.", "Co.", "SE"]
 _TERMS = {"NT30": 30, "NT45": 45, "NT60": 60, "Z014": 14}
-_REASONS = ["PA1", "PA2", "PRC", "QTY", "DMG", "PRM"]
-"""Dispute reasons: PA1/PA2 are post-audit deductions; the rest ordinary deductions."""
-
-
 @dataclass(frozen=True)
 class Customer:
     number: str
@@ -66,6 +72,8 @@ class OpenItem:
     billing_document: str
     terms: str
     dunning_level: str = "0"
+    clearing_date: date | None = None
+    clearing_document: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,45 +105,9 @@ class SalesOrder:
     created_on: date
     changed_at: datetime
     delivery_block: str = ""
+    rejection_status: str = ""
+    """OverallSDDocumentRejectionSts: C when every item is rejected (VKM1 reject), else blank."""
 
-
-@dataclass(frozen=True)
-class Dispute:
-    case_id: str
-    guid: str
-    company_code: str
-    customer: str
-    status: str
-    reason: str
-    coordinator: str
-    original: Decimal
-    disputed: Decimal
-    paid: Decimal
-    credited: Decimal
-    written_off: Decimal
-    currency: str
-    invoice_reference: str
-    created_on: date
-    closed_on: date | None
-    changed_at: datetime
-
-
-@dataclass(frozen=True)
-class Promise:
-    guid: str
-    company_code: str
-    customer: str
-    promised: Decimal
-    paid: Decimal
-    currency: str
-    due_on: date
-    made_on: date
-    state: str
-    level: int
-
-
-PROMISE_CODES = {"open": "O", "kept": "K", "partially_kept": "P", "broken": "B", "withdrawn": "W"}
-"""Canonical promise state -> the demo SAP's single-letter code (as mappings/promises.toml reads them)."""
 
 CLERKS = ("01", "02", "03")
 """Accounting clerks (KNB1-BUSAB) the demo's customers are spread over: the collectors."""
@@ -148,6 +120,8 @@ class DemoCompany:
     as_of: date
     customers: list[Customer] = field(default_factory=list)
     open_items: list[OpenItem] = field(default_factory=list)
+    cleared_items: list[OpenItem] = field(default_factory=list)
+    """Items paid within the history (:data:`~devtools.demo.history.HISTORY_DAYS`), with clearing date."""
     segments: list[CreditSegment] = field(default_factory=list)
     orders: list[SalesOrder] = field(default_factory=list)
     disputes: list[Dispute] = field(default_factory=list)
@@ -159,14 +133,6 @@ def _iban(rng: random.Random, country: str) -> str:
     digits = "".join(str(int(ch, 36)) for ch in bban + country + "00")
     check = 98 - int(digits) % 97
     return f"{country}{check:02d}{bban}"
-
-
-def _amount(rng: random.Random, currency: str, low: int, high: int) -> Decimal:
-    value = Decimal(str(round(rng.lognormvariate(0, 0.8) * (low + high) / 4, 2)))
-    value = min(max(value, Decimal(low)), Decimal(high))
-    if currency == "JPY":
-        value *= 150
-    return quantize(value, currency)
 
 
 def _customers(rng: random.Random, count: int) -> list[Customer]:
@@ -183,117 +149,161 @@ def _customers(rng: random.Random, count: int) -> list[Customer]:
     return result
 
 
-def _open_items(rng: random.Random, customers: list[Customer], per_customer: int) -> list[OpenItem]:
-    items: list[OpenItem] = []
-    serial = dict.fromkeys(COMPANY_CODES, 90000000)
-    for customer in customers:
+def _universe(rng: random.Random, people: list[Customer], habits: dict[str, Habit],
+              per_month: int, until: date) -> list[Invoice]:
+    """Every item of every customer over the history up to ``until``, numbered in posting order."""
+    items: list[Invoice] = []
+    for customer in people:
         for code in customer.company_codes:
-            currency = COMPANY_CODES[code][0]
-            for _ in range(rng.randint(per_customer // 2, per_customer * 3 // 2)):
-                serial[code] += 1
-                posted = AS_OF - timedelta(days=rng.randint(0, 200))
-                is_credit = rng.random() < 0.08
-                amount = _amount(rng, currency, 50, 25000)
-                billing = f"{serial[code] + 10000000:010d}"
-                items.append(OpenItem(
-                    company_code=code, fiscal_year=str(posted.year), document=f"{serial[code]:010d}",
-                    item="001", customer=customer.number, doc_type="DG" if is_credit else "RV",
-                    posting_date=posted, baseline_date=posted, net_days=_TERMS[customer.terms],
-                    amount=-amount if is_credit else amount, currency=currency,
-                    reference=billing[2:], assignment=f"PO{rng.randint(100000, 999999)}",
-                    billing_document=billing, terms=customer.terms,
-                    dunning_level=str(min(3, max(0, (AS_OF - posted).days // 45))),
-                ))
-    return items
+            items += invoices(rng, customer=customer.number, company_code=code,
+                              currency=COMPANY_CODES[code][0], terms=customer.terms,
+                              net_days=_TERMS[customer.terms], habit=habits[customer.number],
+                              per_month=rng.randint(max(1, per_month - 1), per_month + 1), until=until)
+    return numbered(items, 90000000)
 
 
-def _segments(rng: random.Random, customers: list[Customer]) -> list[CreditSegment]:
+def _dunning_level(invoice: Invoice) -> str:
+    """Dunning runs every 30 days after the due date, up to level 3 (as of the demo's key date)."""
+    overdue = (AS_OF - invoice.due_on).days
+    return "0" if overdue <= 0 else str(min(3, 1 + overdue // 30))
+
+
+def _as_item(invoice: Invoice, rng: random.Random, cleared: bool) -> OpenItem:
+    billing = f"{int(invoice.document) + 10000000:010d}"
+    return OpenItem(
+        company_code=invoice.company_code, fiscal_year=str(invoice.posting_date.year),
+        document=invoice.document, item="001", customer=invoice.customer,
+        doc_type=invoice.doc_type, posting_date=invoice.posting_date,
+        baseline_date=invoice.posting_date, net_days=invoice.net_days, amount=invoice.amount,
+        currency=invoice.currency, reference=billing[2:], assignment=f"PO{rng.randint(100000, 999999)}",
+        billing_document=billing, terms=invoice.terms, dunning_level=_dunning_level(invoice),
+        clearing_date=invoice.paid_on if cleared else None,
+        clearing_document=invoice.clearing_document if cleared else "",
+    )
+
+
+def _items_at(universe: list[Invoice], day: date, seed: int) -> tuple[list[OpenItem], list[OpenItem]]:
+    """Open and cleared items as SAP shows them at ``day`` (assignments seeded per document)."""
+    def item(invoice: Invoice, cleared: bool) -> OpenItem:
+        return _as_item(invoice, random.Random(f"{seed}/{invoice.company_code}/{invoice.document}"), cleared)
+    return ([item(i, False) for i in open_on(universe, day)],
+            [item(i, True) for i in paid_by(universe, day)])
+
+
+_OVER_LIMIT_SHARE = 0.1
+"""About one credit segment in ten has a limit below the customer's exposure."""
+
+
+def _nice_limit(value: Decimal, currency: str, *, up: bool) -> Decimal:
+    """A limit in whole 5,000s (×150 in JPY), at least 10,000, rounded up or down."""
+    step = Decimal(5000) * (150 if currency == "JPY" else 1)
+    steps = (value / step).to_integral_value(rounding="ROUND_CEILING" if up else "ROUND_FLOOR")
+    return quantize(max(steps * step, step * 2), currency)
+
+
+def _segments(rng: random.Random, customers: list[Customer], habits: dict[str, Habit],
+              exposure: dict[tuple[str, str], Decimal]) -> list[CreditSegment]:
+    """Limits set with headroom over each customer's exposure; a few below it (over limit)."""
     result = []
     for customer in customers:
-        risk_class, score = rng.choice(("A", "B", "C", "D")), str(rng.randint(100, 900))
+        habit = habits[customer.number]
+        risk_class, score = rng.choice(habit.risk_classes), str(rng.randint(100, 900))
         for code in customer.company_codes:
             currency = COMPANY_CODES[code][0]
-            blocked = rng.random() < 0.05
+            blocked = rng.random() < 0.03
+            used = exposure.get((customer.number, code), Decimal(0))
+            over = rng.random() < _OVER_LIMIT_SHARE and used > 0
+            target = used * Decimal(str(rng.uniform(0.55, 0.9) if over else rng.uniform(1.4, 3.0)))
             result.append(CreditSegment(
                 customer=customer.number, segment=code,
-                limit=quantize(Decimal(rng.choice((25, 50, 100, 250, 500))) * 1000
-                               * (150 if currency == "JPY" else 1), currency),
-                currency=currency,
+                limit=_nice_limit(target, currency, up=not over), currency=currency,
                 valid_to=None if rng.random() < 0.6 else AS_OF + timedelta(days=rng.randint(30, 400)),
                 changed_on=AS_OF - timedelta(days=rng.randint(1, 700)), blocked=blocked,
-                block_reason="01" if blocked else "", critical=rng.random() < 0.04,
+                block_reason="01" if blocked else "", critical=habit.name == "chronic" and rng.random() < 0.5,
                 risk_class=risk_class, check_rule="01", score=score,
             ))
     return result
 
 
-def _orders(rng: random.Random, customers: list[Customer], count: int) -> list[SalesOrder]:
+def _exposure(items: list[OpenItem], orders: list[SalesOrder]) -> dict[tuple[str, str], Decimal]:
+    """Open AR plus blocked order value per (customer, company code)."""
+    result: dict[tuple[str, str], Decimal] = {}
+    for item in items:
+        key = (item.customer, item.company_code)
+        result[key] = result.get(key, Decimal(0)) + item.amount
+    for order in orders:
+        if order.credit_status == "B":
+            key = (order.sold_to, order.sales_org)
+            result[key] = result.get(key, Decimal(0)) + order.net_amount
+    return result
+
+
+_WALK_ORDERS = {0: "17500.00", 3: "19000.00", 15: "52500.00"}
+"""Orders the README's release walk uses (10000001, 10000004, 10000016): credit-blocked orders of
+company code 1000 with these values (EUR), whatever the draws; 10000016 is above the demo
+approver's authority."""
+
+
+_REJECTED_ORDER = 9
+"""Order 10000010 was rejected in VKM1 before the demo's key date: still credit status B (SAP
+leaves it), every item rejected (OverallSDDocumentRejectionSts C), so it is no longer waiting."""
+
+
+def _order_status(rng: random.Random, habit: Habit) -> str:
+    """Late payers' orders block more often (the credit check sees their overdue items)."""
+    blocked = {"prompt": 3, "average": 8, "slow": 25, "chronic": 55}[habit.name]
+    return rng.choices(("A", "B", "D"), weights=(100 - blocked, blocked, 6))[0]
+
+
+def _orders(rng: random.Random, customers: list[Customer], habits: dict[str, Habit],
+            count: int) -> list[SalesOrder]:
     result = []
+    in_1000 = [c for c in customers if c.company_codes[0] == "1000"]
     for index in range(count):
-        customer = rng.choice(customers)
+        walk = _WALK_ORDERS.get(index)
+        customer = in_1000[index % len(in_1000)] if walk else rng.choice(customers)
         code = customer.company_codes[0]
         currency = COMPANY_CODES[code][0]
         created = AS_OF - timedelta(days=rng.randint(0, 60))
-        status = rng.choices(("A", "B", "D"), weights=(60, 28, 12))[0]
+        status = "B" if walk or index == _REJECTED_ORDER else _order_status(rng, habits[customer.number])
         changed = datetime(created.year, created.month, created.day, 8, tzinfo=UTC) + timedelta(
             minutes=rng.randint(0, 60 * 24 * max(1, (AS_OF - created).days)))
+        amount = demo_amount(rng, currency, 500, 80000)
         result.append(SalesOrder(
             number=f"{10000001 + index:010d}", sold_to=customer.number, sales_org=code,
             order_type="OR", credit_status=status, block_status="B" if status == "B" else "",
-            net_amount=_amount(rng, currency, 500, 80000), currency=currency, created_on=created,
+            net_amount=Decimal(walk) if walk else amount, currency=currency, created_on=created,
             changed_at=min(changed, datetime(AS_OF.year, AS_OF.month, AS_OF.day, 6, tzinfo=UTC)),
             delivery_block="01" if status == "B" else "",
+            rejection_status="C" if index == _REJECTED_ORDER else "",
         ))
     return result
 
 
-def _disputes(rng: random.Random, items: list[OpenItem], count: int) -> list[Dispute]:
-    result = []
-    invoices = [i for i in items if i.amount > 0]
-    for index in range(count):
-        invoice = rng.choice(invoices)
-        disputed = quantize(invoice.amount * Decimal(rng.choice(("0.05", "0.1", "0.25", "1"))),
-                            invoice.currency)
-        created = invoice.posting_date + timedelta(days=rng.randint(10, 90))
-        created = min(created, AS_OF)
-        closed = rng.random() < 0.3
-        credited = disputed if closed and rng.random() < 0.5 else Decimal(0)
-        written_off = disputed - credited if closed and not credited else Decimal(0)
-        changed = datetime(created.year, created.month, created.day, 9, tzinfo=UTC)
-        result.append(Dispute(
-            case_id=f"{700001 + index:012d}", guid=f"{rng.getrandbits(128):032X}",
-            company_code=invoice.company_code, customer=invoice.customer,
-            status="30" if closed else rng.choice(("10", "20")), reason=rng.choice(_REASONS),
-            coordinator=rng.choice(("AR_CLERK1", "AR_CLERK2", "AR_LEAD")), original=invoice.amount,
-            disputed=disputed, paid=Decimal(0), credited=credited, written_off=written_off,
-            currency=invoice.currency, invoice_reference=invoice.reference, created_on=created,
-            closed_on=created + timedelta(days=rng.randint(5, 40)) if closed else None,
-            changed_at=changed,
-        ))
+def _rejected_in_the_week(orders: list[SalesOrder], moment: datetime) -> list[SalesOrder]:
+    """The first order still waiting after the walk's orders is rejected during the week."""
+    at = next(at for at, o in enumerate(orders)
+              if at > max(_WALK_ORDERS) and o.credit_status == "B" and not o.rejection_status)
+    result = list(orders)
+    result[at] = replace(orders[at], rejection_status="C", changed_at=moment - timedelta(hours=3))
     return result
 
 
-def _later(company: DemoCompany, rng: random.Random) -> DemoCompany:
+def _later(company: DemoCompany, universe: list[Invoice], rng: random.Random, seed: int) -> DemoCompany:
     """The same company a week later: payments cleared items, new invoices, releases, closures."""
     later_as_of = company.as_of + timedelta(days=7)
     moment = datetime(later_as_of.year, later_as_of.month, later_as_of.day, 5, tzinfo=UTC)
-    kept = [i for i in company.open_items if rng.random() >= 0.12]
-    newest = max(int(i.document) for i in company.open_items)
-    fresh = []
-    for offset, template in enumerate(rng.sample(company.open_items, k=len(company.open_items) // 25)):
-        fresh.append(replace(template, document=f"{newest + offset + 1:010d}",
-                             posting_date=later_as_of - timedelta(days=rng.randint(0, 6)),
-                             baseline_date=later_as_of - timedelta(days=rng.randint(0, 6)),
-                             fiscal_year=str(later_as_of.year)))
+    open_items, cleared_items = _items_at(universe, later_as_of, seed)
     orders = []
     for order in company.orders:
-        if order.credit_status == "B" and rng.random() < 0.4:
+        if order.credit_status == "B" and not order.rejection_status and rng.random() < 0.4:
             order = replace(order, credit_status=rng.choice(("A", "D")), block_status="",
                             delivery_block="", changed_at=moment - timedelta(hours=rng.randint(1, 90)))
         elif order.credit_status == "A" and rng.random() < 0.05:
             order = replace(order, credit_status="B", block_status="B", delivery_block="01",
                             changed_at=moment - timedelta(hours=rng.randint(1, 90)))
         orders.append(order)
+    orders = _rejected_in_the_week(orders, moment)
     disputes = []
     for case in company.disputes:
         if case.closed_on is None and rng.random() < 0.2:
@@ -302,9 +312,9 @@ def _later(company: DemoCompany, rng: random.Random) -> DemoCompany:
         disputes.append(case)
     segments = [replace(s, limit=s.limit * 2, changed_on=later_as_of) if rng.random() < 0.05 else s
                 for s in company.segments]
-    return DemoCompany(as_of=later_as_of, customers=company.customers, open_items=kept + fresh,
-                       segments=segments, orders=orders, disputes=disputes,
-                       promises=_later_promises(company.promises, later_as_of, random.Random(7)))
+    return DemoCompany(as_of=later_as_of, customers=company.customers, open_items=open_items,
+                       cleared_items=cleared_items, segments=segments, orders=orders, disputes=disputes,
+                       promises=later_promises(company.promises, later_as_of, random.Random(7)))
 
 
 _BRANCHES = 4
@@ -325,64 +335,6 @@ def _with_payers(people: list[Customer]) -> list[Customer]:
     return result
 
 
-def _promise_state(due_on: date, as_of: date, rng: random.Random, forced: str | None) -> str:
-    if forced is not None:
-        return forced
-    if due_on > as_of:
-        return rng.choices(("open", "withdrawn"), weights=(9, 1))[0]
-    return rng.choices(("kept", "partially_kept", "broken", "withdrawn"), weights=(55, 15, 25, 5))[0]
-
-
-def _promise_paid(state: str, promised: Decimal, currency: str, rng: random.Random) -> Decimal:
-    if state == "kept":
-        return promised
-    if state == "partially_kept":
-        return quantize(promised * Decimal(rng.choice(("0.25", "0.4", "0.5", "0.7"))), currency)
-    if state == "broken" and rng.random() < 0.3:
-        return quantize(promised * Decimal("0.1"), currency)
-    return Decimal(0)
-
-
-_FORCED_STATES = ("open", "kept", "partially_kept", "broken", "withdrawn")
-"""The first promises take each state in turn, so every state is in the demo whatever the draws."""
-
-
-def _promises(rng: random.Random, items: list[OpenItem], count: int) -> list[Promise]:
-    """Promises on customers' overdue items: made when the item was overdue, due days later."""
-    overdue = [i for i in items if i.amount > 0 and i.baseline_date + timedelta(days=i.net_days) < AS_OF]
-    result = []
-    for index in range(count):
-        item = rng.choice(overdue)
-        made = AS_OF - timedelta(days=rng.randint(2, 75))
-        due = made + timedelta(days=rng.randint(5, 21))
-        forced = _FORCED_STATES[index] if index < len(_FORCED_STATES) else None
-        if forced == "open":
-            due = AS_OF + timedelta(days=7)
-        elif forced is not None and due > AS_OF:
-            due = AS_OF - timedelta(days=3)
-        state = _promise_state(due, AS_OF, rng, forced)
-        promised = quantize(item.amount * Decimal(rng.choice(("0.5", "1", "1"))), item.currency)
-        result.append(Promise(
-            guid=f"{rng.getrandbits(128):032X}", company_code=item.company_code, customer=item.customer,
-            promised=promised, paid=_promise_paid(state, promised, item.currency, rng),
-            currency=item.currency, due_on=due, made_on=made, state=state,
-            level=rng.choices((1, 2, 3), weights=(70, 22, 8))[0],
-        ))
-    return result
-
-
-def _later_promises(promises: list[Promise], later_as_of: date, rng: random.Random) -> list[Promise]:
-    """Open promises that fell due during the week are kept or broken; one new promise each week."""
-    result = []
-    for promise in promises:
-        if promise.state == "open" and promise.due_on <= later_as_of:
-            state = rng.choice(("kept", "broken"))
-            promise = replace(promise, state=state,
-                              paid=promise.promised if state == "kept" else Decimal(0))
-        result.append(promise)
-    return result
-
-
 def _with_expiring_limits(segments: list[CreditSegment]) -> list[CreditSegment]:
     """Every twelfth credit limit runs out within the next four weeks (no draws), so the credit
     exposure report has limits to renew."""
@@ -396,16 +348,20 @@ def _with_clerks(people: list[Customer]) -> list[Customer]:
 
 
 def generate(stage: int = 1, *, seed: int = 20261120, customers: int = 120,
-             items_per_customer: int = 24, orders: int = 360, disputes: int = 160,
+             invoices_per_month: int = 2, orders: int = 360, disputes: int = 60,
              promises: int = 60) -> DemoCompany:
     """The demo company at ``stage`` 1 (the demo recording) or 2 (one week later)."""
     rng = random.Random(seed)
     people = _customers(rng, customers)
-    items = _open_items(rng, people, items_per_customer)
+    habits = {c.number: habit_of(rng) for c in people}
+    universe = _universe(rng, people, habits, invoices_per_month, AS_OF + timedelta(days=7))
+    open_items, cleared_items = _items_at(universe, AS_OF, seed)
     people = _with_clerks(_with_payers(people))
-    company = DemoCompany(as_of=AS_OF, customers=people, open_items=items,
-                          segments=_with_expiring_limits(_segments(rng, people)),
-                          orders=_orders(rng, people, orders),
-                          disputes=_disputes(rng, items, disputes),
-                          promises=_promises(random.Random(seed + 2), items, promises))
-    return company if stage == 1 else _later(company, random.Random(seed + 1))
+    sales_orders = _orders(rng, people, habits, orders)
+    company = DemoCompany(as_of=AS_OF, customers=people, open_items=open_items, cleared_items=cleared_items,
+                          orders=sales_orders,
+                          promises=promises_to_pay(random.Random(seed + 2), open_items, promises, AS_OF))
+    company.segments = _with_expiring_limits(_segments(rng, people, habits,
+                                                       _exposure(open_items, sales_orders)))
+    company.disputes = demo_disputes(rng, open_items, cleared_items, habits, disputes, AS_OF)
+    return company if stage == 1 else _later(company, universe, random.Random(seed + 1), seed)

@@ -121,8 +121,9 @@ class FakeSapRfc:
         self.calls.append(function)
         if function == "RFC_PING":
             return {}
-        if function == "BAPI_AR_ACC_GETOPENITEMS":
-            lines = open_item_lines(self.company, params["COMPANYCODE"], params["CUSTOMER"])
+        if function in ("BAPI_AR_ACC_GETOPENITEMS", "BAPI_AR_ACC_GETCLEAREDITEMS"):
+            lines = open_item_lines(self.company, params["COMPANYCODE"], params["CUSTOMER"],
+                                    cleared=function == "BAPI_AR_ACC_GETCLEAREDITEMS")
             message = "" if lines else "No open items found"
             return {"LINEITEMS": lines, "RETURN": {"TYPE": "" if lines else "I", "CODE": "",
                                                     "MESSAGE": message, "LOG_NO": "", "LOG_MSG_NO": "000000"}}

@@ -64,6 +64,7 @@ SERVICES: dict[str, dict[str, dict[str, Any]]] = {
                 "TotalCreditCheckStatus": S, "TotalBlockStatus": S, "TotalNetAmount": D,
                 "TransactionCurrency": S, "CreationDate": DT, "SalesOrderDate": DT,
                 "LastChangeDateTime": DTO, "DeliveryBlockReason": S, "HeaderBillingBlockReason": S,
+                "OverallSDDocumentRejectionSts": S,
             },
         },
     },
@@ -166,7 +167,7 @@ def odata_entities(company: DemoCompany) -> dict[tuple[str, str], list[dict[str,
                 "TotalNetAmount": _money(o.net_amount, o.currency), "TransactionCurrency": o.currency,
                 "CreationDate": _sap_date(o.created_on), "SalesOrderDate": _sap_date(o.created_on),
                 "LastChangeDateTime": _sap_stamp(o.changed_at), "DeliveryBlockReason": o.delivery_block,
-                "HeaderBillingBlockReason": "",
+                "HeaderBillingBlockReason": "", "OverallSDDocumentRejectionSts": o.rejection_status,
             }
             for o in company.orders
         ],
@@ -220,7 +221,7 @@ def odata_entities(company: DemoCompany) -> dict[tuple[str, str], list[dict[str,
 
 
 def _cube(company: DemoCompany) -> Iterable[dict[str, Any]]:
-    for i in company.open_items:
+    for i in [*company.open_items, *company.cleared_items]:
         local = COMPANY_CODES[i.company_code][0]
         yield {
             "CompanyCode": i.company_code, "FiscalYear": i.fiscal_year,
@@ -236,8 +237,9 @@ def _cube(company: DemoCompany) -> Iterable[dict[str, Any]]:
             "AssignmentReference": i.assignment, "BillingDocument": i.billing_document.lstrip("0"),
             "InvoiceReference": "", "PaymentReference": "", "AccountingDocumentHeaderText": "",
             "PaymentTerms": i.terms, "DunningLevel": i.dunning_level, "PaymentBlockingReason": "",
-            "SpecialGLCode": "", "CreditControlArea": "A000", "IsCleared": False,
-            "ClearingDate": None, "ClearingAccountingDocument": "",
+            "SpecialGLCode": "", "CreditControlArea": "A000", "IsCleared": i.clearing_date is not None,
+            "ClearingDate": _sap_date(i.clearing_date),
+            "ClearingAccountingDocument": i.clearing_document.lstrip("0"),
         }
 
 
@@ -275,7 +277,8 @@ def rfc_tables(company: DemoCompany) -> dict[str, list[dict[str, str]]]:
         "VBAK": [{"VBELN": o.number, "KUNNR": o.sold_to, "VKORG": o.sales_org, "AUART": o.order_type,
                   "CMGST": o.credit_status, "NETWR": _internal(o.net_amount, o.currency),
                   "WAERK": o.currency, "ERDAT": _dats(o.created_on), "AUDAT": _dats(o.created_on),
-                  "LIFSK": o.delivery_block, "FAKSK": ""} for o in company.orders],
+                  "LIFSK": o.delivery_block, "FAKSK": "", "ABSTK": o.rejection_status}
+                 for o in company.orders],
         "SCMG_T_CASE_ATTR": [{"CASE_GUID": d.guid, "EXT_KEY": d.case_id, "CASE_TYPE": "F_DM",
                               "STAT_ORDERNO": d.status, "REASON_CODE": d.reason,
                               "CREATE_TIME": d.created_on.strftime("%Y%m%d") + "090000",
@@ -301,8 +304,11 @@ def rfc_tables(company: DemoCompany) -> dict[str, list[dict[str, str]]]:
     }
 
 
-def open_item_lines(company: DemoCompany, company_code: str, customer: str) -> list[dict[str, str]]:
-    """BAPI_AR_ACC_GETOPENITEMS LINEITEMS (BAPI3007_2 shape; amounts unsigned plus S/H)."""
+def open_item_lines(company: DemoCompany, company_code: str, customer: str, *,
+                    cleared: bool = False) -> list[dict[str, str]]:
+    """BAPI_AR_ACC_GETOPENITEMS (or, ``cleared``, _GETCLEAREDITEMS) LINEITEMS (BAPI3007_2 shape;
+    amounts unsigned plus S/H; cleared items with CLEAR_DATE and CLR_DOC_NO)."""
+    items = company.cleared_items if cleared else company.open_items
     return [
         {"COMP_CODE": i.company_code, "CUSTOMER": i.customer, "FISC_YEAR": i.fiscal_year,
          "DOC_NO": i.document, "ITEM_NUM": i.item, "DOC_TYPE": i.doc_type,
@@ -313,8 +319,10 @@ def open_item_lines(company: DemoCompany, company_code: str, customer: str) -> l
          "LC_AMOUNT": _money(abs(i.amount), COMPANY_CODES[i.company_code][0]),
          "LOC_CURRENCY": COMPANY_CODES[i.company_code][0], "REF_DOC_NO": i.reference,
          "ALLOC_NMBR": i.assignment, "BILL_DOC": i.billing_document, "PMNTTRMS": i.terms,
-         "DUNN_LEVEL": i.dunning_level, "PMNT_BLOCK": "", "SP_GL_IND": ""}
-        for i in company.open_items if i.company_code == company_code and i.customer == customer
+         "DUNN_LEVEL": i.dunning_level, "PMNT_BLOCK": "", "SP_GL_IND": "",
+         **({"CLEAR_DATE": i.clearing_date.isoformat(), "CLR_DOC_NO": i.clearing_document}
+            if i.clearing_date else {})}
+        for i in items if i.company_code == company_code and i.customer == customer
     ]
 
 

@@ -71,6 +71,8 @@ def _is_blocked(order: OrderRow, end: datetime) -> bool:
     since = order.blocked_since
     if since is None or since >= end or (order.gone_at is not None and order.gone_at < end):
         return False
+    if order.rejected_at is not None and order.rejected_at < end:
+        return False
     released = order.released_at
     return released is None or released < since or released >= end
 

@@ -16,6 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Connection
 
+from sapbridge.kpi.queries import REJECTED
 from sapbridge.push.tables import push_approvals, push_batches, push_rows
 from sapbridge.store.schema import (
     blocked_orders,
@@ -124,10 +125,11 @@ def load_dunning_levels(conn: Connection, system: str, company_codes: Sequence[s
 
 
 def load_waiting_orders(conn: Connection, system: str) -> list[WaitingOrderRow]:
-    """Orders on credit block now: waiting for a credit decision."""
+    """Orders on credit block now and not rejected: waiting for a credit decision."""
     t = blocked_orders.c
     query = select(t.sales_order, t.sold_to, t.sales_organization, t.net_amount, t.currency,
-                   t.blocked_since).where(t.system == system, t.status == "open", t.credit_status == "B")
+                   t.blocked_since).where(t.system == system, t.status == "open", t.credit_status == "B",
+                                          func.coalesce(t.rejection_status, "") != REJECTED)
     return [WaitingOrderRow(order, sold_to, org, amount or Decimal(0), currency or "", since)
             for order, sold_to, org, amount, currency, since in conn.execute(query)]
 

@@ -20,9 +20,10 @@ from sqlalchemy.engine import Connection
 
 from sapbridge.kpi.tables import kpi_snapshots
 from sapbridge.reconcile.tables import reconcile_runs, recovery_claims
-from sapbridge.store.schema import blocked_orders, customers, disputes, open_items
+from sapbridge.store.schema import blocked_orders, cleared_items, customers, disputes, open_items
 
 __all__ = [
+    "REJECTED",
     "DisputeRow",
     "ItemRow",
     "OrderRow",
@@ -38,6 +39,10 @@ __all__ = [
     "load_recovery_claims",
     "load_snapshots",
 ]
+
+
+REJECTED = "C"
+"""``rejection_status`` (OverallSDDocumentRejectionSts) of an order whose every item is rejected."""
 
 
 class ItemRow(NamedTuple):
@@ -65,6 +70,9 @@ class OrderRow(NamedTuple):
     released_at: datetime | None
     gone_at: datetime | None
     """When sync saw the order leave the blocked/released set (row status 'cleared')."""
+    rejected_at: datetime | None = None
+    """Last change of an order SAP shows fully rejected (OverallSDDocumentRejectionSts C): the
+    store keeps no rejection time, so the last change stands in for it."""
 
 
 class DisputeRow(NamedTuple):
@@ -118,47 +126,82 @@ def known_company_codes(conn: Connection, system: str) -> set[str]:
 
 
 def first_sync_date(conn: Connection, system: str) -> date | None:
-    """The day sync first saw any open item of the system (where the store's history starts)."""
+    """Where the store's history starts: the day sync first saw any open item of the system, or
+    the oldest clearing date of the cleared items it holds, whichever is earlier."""
     first = conn.execute(select(func.min(open_items.c.first_seen_at))
                          .where(open_items.c.system == system)).scalar_one_or_none()
-    if first is None:
-        return None
-    stamp = first if isinstance(first, datetime) else datetime.fromisoformat(str(first))
-    return stamp.date()
+    oldest = conn.execute(select(func.min(cleared_items.c.clearing_date))
+                          .where(cleared_items.c.system == system)).scalar_one_or_none()
+    seen = None
+    if first is not None:
+        seen = (first if isinstance(first, datetime) else datetime.fromisoformat(str(first))).date()
+    known = [day for day in (seen, oldest) if day is not None]
+    return min(known) if known else None
 
 
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _item_row(code: str, customer: str, doc_type: str | None, posted_on: date | None, due: date | None,
+              baseline: date | None, amount: Decimal, currency: str, amount_cc: Decimal | None,
+              cc_currency: str | None, settled: date | None) -> ItemRow:
+    use_company = amount_cc is not None and bool(cc_currency)
+    posted_day = posted_on or date.min
+    return ItemRow(company_code=code, customer=customer, document_type=doc_type or "",
+                   posted_on=posted_day, due_on=due or baseline or posted_day,
+                   amount=amount_cc if use_company and amount_cc is not None else amount,
+                   currency=cc_currency if use_company and cc_currency else currency, settled_on=settled)
+
+
+def _cleared_items(conn: Connection, system: str, company_codes: Sequence[str], *, as_of: date,
+                   since: date) -> dict[tuple[str, str, str, str], ItemRow]:
+    """Items SAP reported cleared after ``since`` (payment history), by key; one without a
+    clearing date counts as cleared on the day sync first saw it."""
+    t = cleared_items.c
+    posted = func.coalesce(t.posting_date, t.document_date, t.baseline_date)
+    query = (
+        select(t.company_code, t.fiscal_year, t.document, t.item, t.customer, t.document_type, posted,
+               t.net_due_date, t.baseline_date, t.amount, t.currency, t.amount_company,
+               t.company_currency, t.clearing_date, t.first_seen_at)
+        .where(t.system == system, t.company_code.in_(list(company_codes)),
+               or_(posted.is_(None), posted <= as_of),
+               or_(t.clearing_date > since,
+                   and_(t.clearing_date.is_(None), t.first_seen_at >= _day_start(since))))
+    )
+    return {(code, year, document, item): _item_row(code, customer, doc_type, posted_on, due, baseline,
+                                                    amount, currency, amount_cc, cc_currency,
+                                                    cleared_on or first_seen.date())
+            for (code, year, document, item, customer, doc_type, posted_on, due, baseline, amount, currency,
+                 amount_cc, cc_currency, cleared_on, first_seen) in conn.execute(query)}
+
+
 def load_items(conn: Connection, system: str, company_codes: Sequence[str], *, as_of: date,
                since: date) -> list[ItemRow]:
-    """Items posted by ``as_of`` that were still open at some point after ``since``."""
+    """Items posted by ``as_of`` that were still open at some point after ``since``: open items,
+    and cleared items with SAP's clearing date (which wins over the day sync saw an item go)."""
+    paid = _cleared_items(conn, system, company_codes, as_of=as_of, since=since)
     t = open_items.c
     posted = func.coalesce(t.posting_date, t.document_date, t.baseline_date)
     query = (
-        select(t.company_code, t.customer, t.document_type, posted, t.net_due_date, t.baseline_date,
-               t.amount, t.currency, t.amount_company, t.company_currency, t.status,
-               t.clearing_date, t.cleared_at, t.last_seen_at)
+        select(t.company_code, t.fiscal_year, t.document, t.item, t.customer, t.document_type, posted,
+               t.net_due_date, t.baseline_date, t.amount, t.currency, t.amount_company, t.company_currency,
+               t.status, t.clearing_date, t.cleared_at, t.last_seen_at)
         .where(t.system == system, t.company_code.in_(list(company_codes)),
                or_(posted.is_(None), posted <= as_of),
                or_(t.status == "open", posted > since, t.clearing_date > since,
                    t.cleared_at >= _day_start(since)))
     )
-    rows = []
-    for (code, customer, doc_type, posted_on, due, baseline, amount, currency, amount_cc, cc_currency,
-         status, clearing_date, cleared_at, last_seen) in conn.execute(query):
-        use_company = amount_cc is not None and bool(cc_currency)
-        posted_day = posted_on or date.min
+    rows = list(paid.values())
+    for (code, year, document, item, customer, doc_type, posted_on, due, baseline, amount, currency,
+         amount_cc, cc_currency, status, clearing_date, cleared_at, last_seen) in conn.execute(query):
+        if (code, year, document, item) in paid:
+            continue
         settled = None
         if status != "open":
             settled = clearing_date or (cleared_at or last_seen).date()
-        rows.append(ItemRow(
-            company_code=code, customer=customer, document_type=doc_type or "",
-            posted_on=posted_day, due_on=due or baseline or posted_day,
-            amount=amount_cc if use_company else amount,
-            currency=cc_currency if use_company else currency, settled_on=settled,
-        ))
+        rows.append(_item_row(code, customer, doc_type, posted_on, due, baseline, amount, currency,
+                              amount_cc, cc_currency, settled))
     return rows
 
 
@@ -173,11 +216,13 @@ def load_orders(conn: Connection, system: str) -> list[OrderRow]:
     """Every order of the system that was ever credit-blocked or released."""
     t = blocked_orders.c
     query = select(t.sales_order, t.sales_organization, t.credit_status, t.net_amount, t.currency,
-                   t.blocked_since, t.released_at, t.status, t.cleared_at).where(t.system == system)
+                   t.blocked_since, t.released_at, t.status, t.cleared_at, t.rejection_status,
+                   t.changed_at).where(t.system == system)
     return [
         OrderRow(order, org, credit, amount if amount is not None else Decimal(0), currency or "",
-                 since, released, cleared_at if status != "open" else None)
-        for order, org, credit, amount, currency, since, released, status, cleared_at
+                 since, released, cleared_at if status != "open" else None,
+                 (changed or since) if (rejection or "").strip() == REJECTED else None)
+        for order, org, credit, amount, currency, since, released, status, cleared_at, rejection, changed
         in conn.execute(query)
     ]
 

@@ -146,7 +146,8 @@ def _notes(inputs: KpiInputs, as_of: date, cfg: KpiConfig, dso: list[DsoRow]) ->
              "every figure is per company code and currency, never summed across currencies."]
     if inputs.first_sync is not None and inputs.first_sync > earliest_day_needed(as_of, cfg):
         notes.append(
-            f"The store's history starts at the first sync on {inputs.first_sync}: items settled "
+            f"The store's history starts on {inputs.first_sync} (the first sync, or the oldest "
+            "clearing of the cleared items synced): items settled "
             "before then are unknown, so credit sales of earlier months count only invoices still "
             "open at that sync, and DSO/CEI for periods reaching before it are overstated.")
     for row in dso:

@@ -31,15 +31,13 @@ from sapbridge.push.outcome import (
 from sapbridge.push.release_mapping import ReleaseMapping
 from sapbridge.push.sap import ODataLike, OrderState, RfcLike, read_order
 from sapbridge.push.state import Row, approvals_for
-from sapbridge.push.validate import BLOCKED_STATUSES
+from sapbridge.push.validate import BLOCKED_STATUSES, REJECTED
 
 __all__ = ["apply_release", "decided_in_sap", "release_after", "release_verdict",
            "try_read_order"]
 
 RELEASED = "D"
 """TotalCreditCheckStatus of an order released by a credit representative."""
-REJECTED = "C"
-"""OverallSDDocumentRejectionSts of a fully rejected order."""
 _ERROR_TYPES = {"E", "A", "X"}
 
 

@@ -33,6 +33,8 @@ RELEASE_COLUMNS = ("sales_order", "action", "reason", "rejection_reason")
 RELEASE_ACTIONS = ("release", "reject")
 BLOCKED_STATUSES = ("B", "C")
 """TotalCreditCheckStatus of a credit-blocked order: B not OK, C partially released."""
+REJECTED = "C"
+"""OverallSDDocumentRejectionSts of a fully rejected order: SAP leaves its credit status B."""
 WRITEOFF_COLUMNS = ("company_code", "customer", "fiscal_year", "document", "item", "amount",
                     "currency", "reason_code", "text")
 
@@ -229,6 +231,10 @@ def _blocked_order(conn: Connection, system: str, sales_order: str) -> Mapping[A
         now = f"TotalCreditCheckStatus {status or 'blank'}" if row["status"] == "open" \
             else "no longer in SAP's blocked orders"
         msg = f"sales order {row['sales_order']} is not credit-blocked now ({now})"
+        raise InputError(msg)
+    if (row["rejection_status"] or "").strip() == REJECTED:
+        msg = (f"sales order {row['sales_order']} is rejected in SAP (OverallSDDocumentRejectionSts "
+               f"{REJECTED}): nothing left to release or reject")
         raise InputError(msg)
     return row
 

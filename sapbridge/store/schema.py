@@ -28,6 +28,7 @@ from sapbridge.store.types import Money, UtcDateTime
 __all__ = [
     "OBJECT_TABLES",
     "blocked_orders",
+    "cleared_items",
     "credit_segments",
     "customer_bank_accounts",
     "customer_companies",
@@ -91,6 +92,37 @@ open_items = Table(
 )
 Index("ix_open_items_customer", open_items.c.system, open_items.c.customer, open_items.c.status)
 
+cleared_items = Table(
+    "cleared_items",
+    metadata,
+    Column("system", String(20), primary_key=True),
+    Column("company_code", String(4), primary_key=True),
+    Column("fiscal_year", String(4), primary_key=True),
+    Column("document", String(10), primary_key=True),
+    Column("item", String(3), primary_key=True),
+    Column("customer", String(10), nullable=False),
+    Column("document_type", String(2)),
+    Column("posting_date", Date),
+    Column("document_date", Date),
+    Column("baseline_date", Date),
+    Column("net_due_date", Date),
+    Column("amount", Money, nullable=False),
+    Column("currency", String(5), nullable=False),
+    Column("amount_company", Money),
+    Column("company_currency", String(5)),
+    Column("reference", String(16)),
+    Column("billing_document", String(10)),
+    Column("payment_terms", String(4)),
+    Column("clearing_date", Date),
+    Column("clearing_document", String(10)),
+    Column("status", String(8), nullable=False),
+    Column("cleared_at", UtcDateTime),
+    *_tracking(),
+)
+"""Customer items SAP shows as cleared (paid or netted), with their clearing date: the payment
+history DSO, CEI and the trend need. ``status``/``cleared_at`` are sync's bookkeeping (a row SAP
+stopped returning, e.g. archived), not the clearing."""
+
 credit_segments = Table(
     "credit_segments",
     metadata,
@@ -129,6 +161,7 @@ blocked_orders = Table(
     Column("changed_at", UtcDateTime),
     Column("delivery_block", String(2)),
     Column("billing_block", String(2)),
+    Column("rejection_status", String(1)),
     Column("blocked_since", UtcDateTime),
     Column("released_at", UtcDateTime),
     Column("status", String(8), nullable=False),
@@ -265,6 +298,7 @@ sync_runs = Table(
 
 OBJECT_TABLES: dict[str, Table] = {
     "open_items": open_items,
+    "cleared_items": cleared_items,
     "credit_segments": credit_segments,
     "blocked_orders": blocked_orders,
     "disputes": disputes,
@@ -301,3 +335,14 @@ def _add_promises(conn: Connection) -> None:
     """Create ``promises`` in a store made before it existed (a new store has it from version 1)."""
     if not inspect(conn).has_table(promises.name):
         promises.create(conn)
+
+
+@migration("core", 4, "cleared items (payment history), rejection status of blocked orders")
+def _add_cleared_items(conn: Connection) -> None:
+    """Create ``cleared_items`` and add ``blocked_orders.rejection_status`` in an older store."""
+    known = inspect(conn)
+    if not known.has_table(cleared_items.name):
+        cleared_items.create(conn)
+    if "rejection_status" not in {c["name"] for c in known.get_columns(blocked_orders.name)}:
+        kind = blocked_orders.c.rejection_status.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE {blocked_orders.name} ADD COLUMN rejection_status {kind}"))

@@ -50,13 +50,15 @@ OBJECTS: dict[str, tuple[str, ...]] = {
     "customers": ("customers", "customer_companies", "customer_bank_accounts"),
     "credit_segments": ("credit_segments",),
     "open_items": ("open_items",),
+    "cleared_items": ("cleared_items",),
     "blocked_orders": ("blocked_orders",),
     "disputes": ("disputes",),
     "promises": ("promises",),
 }
 """The objects a user names, and the datasets each one fills."""
 
-ALL_OBJECTS = ("customers", "credit_segments", "open_items", "blocked_orders", "disputes", "promises")
+ALL_OBJECTS = ("customers", "credit_segments", "open_items", "cleared_items", "blocked_orders", "disputes",
+               "promises")
 """``sync all`` order: customers first, because RFC open items are read per customer."""
 
 SourceFactory = Callable[[DatasetMapping, str, Connection], RowSource]

@@ -46,7 +46,8 @@ def test_nightly_job_becomes_a_dag_with_its_schedule_steps_in_order_and_mapped_p
         {"system": "demo", "object": "customers", "company_code": "*"}]
     assert [(p["object"], p["company_code"]) for p in tasks["step1_sync"]["partitions"]] == [
         ("credit_segments", "*"), ("open_items", "1000"), ("open_items", "2000"),
-        ("open_items", "3000"), ("blocked_orders", "*"), ("disputes", "*"), ("promises", "*")]
+        ("open_items", "3000"), ("cleared_items", "1000"), ("cleared_items", "2000"),
+        ("cleared_items", "3000"), ("blocked_orders", "*"), ("disputes", "*"), ("promises", "*")]
     assert tasks["step1_sync"]["pool"] == tasks["step1_sync_customers"]["pool"] == "sapbridge_demo"
     assert tasks["step2_reconcile_cash"]["pool"] == "default_pool", "only SAP work takes a slot"
     assert {t["retries"] for t in tasks.values()} == {2}

@@ -74,7 +74,7 @@ def test_partitions_sync_in_parallel_capped_by_the_system_pool(pg_url, tmp_path)
         deployment.stop()
     assert state == "success", deployment.log("scheduler")[-3000:]
     assert {t[2] for t in tasks} == {"success"}
-    assert len([t for t in tasks if t[0].startswith("step1_sync")]) == 8  # customers, credit segments, 3 x open items, blocked orders, disputes, promises
+    assert len([t for t in tasks if t[0].startswith("step1_sync")]) == 11  # customers, credit segments, 3 x open items, 3 x cleared items, blocked orders, disputes, promises
     assert {t[4] for t in tasks if t[0].startswith("step1_sync")} == {"sapbridge_demo"}
 
     store = open_store(store_url)
@@ -82,7 +82,7 @@ def test_partitions_sync_in_parallel_capped_by_the_system_pool(pg_url, tmp_path)
         with store.engine.connect() as conn:
             runs = conn.execute(select(sync_runs.c.started_at, sync_runs.c.finished_at,
                                        sync_runs.c.status)).all()
-        assert [r.status for r in runs] == ["ok"] * 8  # one per sync partition, as above
+        assert [r.status for r in runs] == ["ok"] * 11  # one per sync partition, as above
         assert _most_at_once([(r.started_at, r.finished_at) for r in runs]) == 2, \
             "partitions overlap, and no more of them than the pool's 2 slots"
         assert verify(store.engine).ok

@@ -132,7 +132,8 @@ def test_nightly_dag_matches_the_cli_run_and_a_refused_partition_fails_alone_the
     assert result["state"] == "success", result["log"][-3000:]
     tasks = {(t["task_id"], t["label"]): t for t in result["tasks"]}
     partitions = sorted(label for task_id, label in tasks if task_id.startswith("step1_sync"))
-    assert partitions == ["demo/blocked_orders/*", "demo/credit_segments/*", "demo/customers/*",
+    assert partitions == ["demo/blocked_orders/*", "demo/cleared_items/1000", "demo/cleared_items/2000",
+                          "demo/cleared_items/3000", "demo/credit_segments/*", "demo/customers/*",
                           "demo/disputes/*", "demo/open_items/1000", "demo/open_items/2000",
                           "demo/open_items/3000", "demo/promises/*"]
     assert all(t["state"] == "success" for t in result["tasks"]), result["tasks"]

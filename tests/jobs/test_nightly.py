@@ -7,6 +7,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+from devtools.demo.data import generate
 from sapbridge.audit import log as audit_log
 from sapbridge.config import load_settings, project_root
 from sapbridge.jobs import load_job, run_job
@@ -29,8 +30,9 @@ def test_nightly_job_syncs_reconciles_and_reports_with_work_to_review(sqlite_sto
     assert result.status == "review"
     assert result.exit_code == 3
     sync, cash, recoveries, kpis = result.steps
-    assert sync.counts["datasets"] == 8
-    assert sync.counts["read"] > 4000
+    assert sync.counts["datasets"] == 9  # seven objects: customers fill three datasets
+    company = generate(1)
+    assert sync.counts["read"] > len(company.open_items) + len(company.cleared_items)  # and master data
     assert cash.counts["payments"] == 21
     assert cash.needs_review == cash.counts["needs_review"] > 0
     assert recoveries.counts["as_of"] == "2026-11-20", "a replay system reconciles on its key date"

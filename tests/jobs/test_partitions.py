@@ -36,7 +36,8 @@ def test_objects_split_by_company_code_only_where_every_dataset_is_partitioned()
     found = partitions_of(mappings, system="demo", objects=["all"], company_codes=["1000", "2000"])
     assert [p.label for p in found] == [
         "demo/customers/*", "demo/credit_segments/*", "demo/open_items/1000",
-        "demo/open_items/2000", "demo/blocked_orders/*", "demo/disputes/*", "demo/promises/*"]
+        "demo/open_items/2000", "demo/cleared_items/1000", "demo/cleared_items/2000",
+        "demo/blocked_orders/*", "demo/disputes/*", "demo/promises/*"]
     assert partitions_of(mappings, system="demo", objects=["open_items"], company_codes=[]) == [
         Partition("demo", "open_items")]
 

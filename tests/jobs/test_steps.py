@@ -8,6 +8,7 @@ from push.fakes import FakeOData, FakeRfc, FakeSapState
 from push.helpers import limit_batch, writeoff_batch
 from sqlalchemy import func, select
 
+from devtools.demo.data import generate
 from sapbridge.audit.log import query
 from sapbridge.config import load_settings
 from sapbridge.jobs.definition import load_job
@@ -39,7 +40,12 @@ def test_sync_step_fills_the_store_from_the_demo_system_and_a_rerun_writes_nothi
     first = run_job(sqlite_store, load_settings(None), job, actor="ops")
     assert first.status == "succeeded"
     counts = first.steps[0].counts
-    assert counts["inserted"] == counts["read"] == stored_rows(sqlite_store) > 4000
+    company = generate(1)
+    expected = (len(company.customers) + sum(len(c.company_codes) + len(c.ibans) for c in company.customers)
+                + len(company.segments) + len(company.open_items) + len(company.cleared_items)
+                + sum(o.credit_status in "BD" for o in company.orders) + len(company.disputes)
+                + len(company.promises))
+    assert counts["inserted"] == counts["read"] == stored_rows(sqlite_store) == expected
     assert counts["datasets"] == len(OBJECT_TABLES)
     with sqlite_store.engine.connect() as conn:
         sync_run = conn.execute(select(sync_runs).where(sync_runs.c.run_id == counts["sync_run_id"])).first()

@@ -141,6 +141,18 @@ def test_an_order_cleared_from_the_blocked_list_is_not_blocked(orders, push_conf
         release_batch(orders.engine, push_config, tmp_path, "10000001,release,paid,")
 
 
+def test_a_rejected_order_is_not_offered_again_though_sap_leaves_it_blocked(orders, push_config, tmp_path):
+    with orders.engine.begin() as conn:
+        conn.execute(update(blocked_orders).where(blocked_orders.c.sales_order == "0010000003")
+                     .values(rejection_status="C"))
+    for row in ("10000003,release,paid after all,", "10000003,reject,again,Z1"):
+        with pytest.raises(BatchInvalidError, match="sales order 0010000003 is rejected in SAP"):
+            release_batch(orders.engine, push_config, tmp_path, row)
+    with orders.engine.connect() as conn:
+        assert conn.execute(select(push_rows)).first() is None
+    assert release_batch(orders.engine, push_config, tmp_path, "10000001,release,paid,").batch_id
+
+
 def test_request_keeps_value_and_exposure_after_release_vs_limit(orders, push_config, tmp_path):
     batch = release_batch(orders.engine, push_config, tmp_path)
     assert (batch.kind, batch.currency, batch.total) == ("releases", "EUR",

@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from sapbridge.config import load_settings, project_root
 from sapbridge.connect import open_odata
+from sapbridge.kpi.collections_queries import load_waiting_orders
 from sapbridge.push.apply import apply_batch
 from sapbridge.push.approval import approve
-from sapbridge.push.batches import import_batch
+from sapbridge.push.batches import BatchInvalidError, import_batch
 from sapbridge.push.release_mapping import ReleaseMapping
 from sapbridge.push.sap import read_order
 from sapbridge.store.schema import blocked_orders
@@ -65,8 +66,8 @@ def test_release_persists_and_a_second_one_is_refused_by_sap(tmp_path):
     assert "does not exist" in unknown["Message"]
 
 
-def test_apply_on_the_demo_then_the_next_sync_sees_the_released_order(sqlite_store, tmp_path,
-                                                                      push_config):
+def test_apply_on_the_demo_then_the_next_sync_sees_the_released_order(store, tmp_path, push_config):
+    sqlite_store = store  # the name the steps below were written with; SQLite and PostgreSQL
     _sync(sqlite_store, tmp_path, "blocked_orders", "credit_segments", "open_items")
     path = write_csv(tmp_path / "r.csv", "sales_order,action,reason,rejection_reason",
                      "10000001,release,paid,", "10000004,reject,duplicate,Z1")
@@ -82,9 +83,19 @@ def test_apply_on_the_demo_then_the_next_sync_sees_the_released_order(sqlite_sto
     assert read_order(open_odata(system), NAMES, "10000004").rejection_status == "C"
     _sync(sqlite_store, tmp_path, "blocked_orders")
     with sqlite_store.engine.connect() as conn:
-        status = conn.execute(select(blocked_orders.c.credit_status).where(
-            blocked_orders.c.sales_order == "0010000001")).scalar_one()
-    assert status == "D"
+        stored = {row.sales_order: row for row in conn.execute(select(blocked_orders).where(
+            blocked_orders.c.sales_order.in_(["0010000001", "0010000004"])))}
+        waiting = {o.sales_order for o in load_waiting_orders(conn, "demo")}
+    assert stored["0010000001"].credit_status == "D"
+    rejected = stored["0010000004"]
+    assert (rejected.credit_status, rejected.rejection_status, rejected.status) == ("B", "C", "open")
+    assert "0010000004" not in waiting
+    assert "0010000016" in waiting  # still blocked, still waiting
+    again = write_csv(tmp_path / "again.csv", "sales_order,action,reason,rejection_reason",
+                      "10000004,release,changed our mind,")
+    with pytest.raises(BatchInvalidError, match="sales order 0010000004 is rejected in SAP"):
+        import_batch(sqlite_store.engine, "releases", again, system="demo", requester="alice",
+                     run_id="r2", config=push_config)
 
 
 @pytest.mark.parametrize("order", ["10000001", "0010000001"])

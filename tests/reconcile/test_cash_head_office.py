@@ -173,9 +173,9 @@ def test_head_office_pays_a_branch_invoice_from_a_bank_file_against_the_synced_d
     sync_system(load_settings(None), store, system="demo", objects=["open_items"], run_id=str(uuid.uuid4()),
                 actor="tester")
     company = generate(1)
-    branch = next(c for c in company.customers if c.head_office)
+    branch, invoice = next((c, i) for c in company.customers if c.head_office
+                           for i in company.open_items if i.customer == c.number and i.amount > 0)
     head = next(c for c in company.customers if c.number == branch.head_office)
-    invoice = next(i for i in company.open_items if i.customer == branch.number and i.amount > 0)
     bank = tmp_path / "bank.csv"
     bank.write_text("payment_id,value_date,amount,currency,payer_name,payer_account,customer,remittance\n"
                     f"HQ1,2026-11-21,{invoice.amount},{invoice.currency},{head.name},{head.ibans[0]},,"
