@@ -28,6 +28,8 @@ from sapbridge.store import Store
 from sapbridge.store.schema import OBJECT_TABLES, customer_companies
 from sapbridge.sync.digest import canonical_digests, digest_seed, raw_digests
 from sapbridge.sync.guards import ClearPolicy, check_clear_share, check_count, column_widths
+from sapbridge.sync.known import KnownRows
+from sapbridge.sync.resync import PageResult, ResyncSession
 from sapbridge.sync.rows import KeyReader, PageConverter, RowConversion
 from sapbridge.sync.sources import RawBatch, RowSource
 from sapbridge.sync.state import close_interrupted, finish_run, get_bookmark, set_bookmark, start_run
@@ -223,13 +225,10 @@ class _Dataset:
     policy: ClearPolicy
 
 
-@dataclass
-class _Page:
-    """A page read and classified, its rows to write perhaps still being converted."""
+Page = Callable[[], PageResult]
+"""A page read and told apart, its rows to write perhaps still being converted."""
 
-    rows: Callable[[], list[tuple[Any, ...]]]
-    digests: list[int]
-    unchanged: list[int]
+_NO_DIGESTS = np.empty(0, dtype=np.int64)
 
 
 def _sync_dataset(conn: Connection, mapping: DatasetMapping, request: SyncRequest,
@@ -289,26 +288,28 @@ def _sync_partition(work: _Dataset, partition: str | None, *, since: datetime | 
     read, written, total = 0, 0, None
     seen: list[np.ndarray[Any, Any]] = []
     newest: Any = None
-    pending: deque[_Page] = deque()
+    pending: deque[Page] = deque()
+    session = _resync_session(work, scope) if since is None and not bulk else None
 
-    def finish(page: _Page) -> None:
+    def finish(page: Page) -> None:
         nonlocal written, newest
-        rows, digests = page.rows(), page.digests
+        done = page()
+        rows, digests = done.rows, done.digests
         if since is not None and mapping.keep:
             rows, digests = _keep(rows, digests, writer, mapping)
         stamp = _newest(rows, mapping, writer.columns)
         if stamp is not None and (newest is None or stamp > newest):
             newest = stamp
         written += writer.insert_new(rows, digests) if bulk else writer.upsert(rows, digests)
-        result.unchanged += len(page.unchanged)
-        if page.unchanged and since is None:
-            seen.append(np.array(page.unchanged, dtype=np.int64))
+        result.unchanged += len(done.unchanged)
+        if len(done.unchanged) and since is None:
+            seen.append(done.unchanged)
 
     for batch in work.source.batches(partition, since, progress):
         read += len(batch)
         if isinstance(batch, RawBatch):
             total = batch.total if batch.total is not None else total
-            pending.append(_raw_page(work, batch.raws, bulk=bulk))
+            pending.append(session.submit(batch.raws) if session else _raw_page(work, batch.raws, bulk=bulk))
         else:
             pending.append(_dict_page(work, batch, bulk=bulk))
         while len(pending) > work.converter.depth:
@@ -322,46 +323,60 @@ def _sync_partition(work: _Dataset, partition: str | None, *, since: datetime | 
     result.updated += written - inserted
     result.skipped = result.read - result.inserted - result.updated - result.unchanged
     if since is None:
-        result.cleared += _clear_unseen(work, scope, seen, where=where, open_before=open_before, read=read)
+        stored = session.unseen() if session else work.writer.unwritten_open_digests(scope)
+        result.cleared += _clear_unseen(work, scope, stored, seen, where=where, open_before=open_before,
+                                        read=read)
     return _as_datetime(newest)
 
 
-def _classify(work: _Dataset, keys: Sequence[tuple[Any, ...]], digests: Sequence[int]
-              ) -> tuple[list[int], list[int]]:
-    """Positions of rows to write (new, changed, or reopened) and digests of unchanged rows."""
-    write = work.writer.to_write(keys, digests)
+def _resync_session(work: _Dataset, scope: tuple[str, str] | None) -> ResyncSession | None:
+    """A snapshot resync of OData rows whose keys can be read raw: compared in memory."""
+    if work.keys is None:
+        return None
+    known = KnownRows.build(work.writer.stored_rows(scope))
+    return ResyncSession(work.converter, work.conversion, work.raw_seed, known)
+
+
+def _unchanged(digests: Sequence[int], write: Sequence[int]) -> np.ndarray[Any, Any]:
     chosen = set(write)
-    unchanged = [d for i, d in enumerate(digests) if i not in chosen]
-    return write, unchanged
+    return np.array([d for i, d in enumerate(digests) if i not in chosen], dtype=np.int64)
 
 
-def _raw_page(work: _Dataset, raws: list[Any], *, bulk: bool) -> _Page:
+def _classified(work: _Dataset, rows: list[tuple[Any, ...]], keys: Sequence[tuple[Any, ...]],
+                digests: Sequence[int]) -> PageResult:
+    """The rows to write (new, changed, or reopened) and the digests of the unchanged ones."""
+    write = work.writer.to_write(keys, digests)
+    return PageResult([rows[i] for i in write], [digests[i] for i in write], _unchanged(digests, write))
+
+
+def _raw_page(work: _Dataset, raws: list[Any], *, bulk: bool) -> Page:
     digests = raw_digests(raws, work.raw_seed)
     if bulk:
-        return _Page(work.converter.submit(work.conversion, raws), digests, [])
+        converted = work.converter.submit(work.conversion, raws)
+        return lambda: PageResult(converted(), digests, _NO_DIGESTS)
     if work.keys is None:
         rows = work.conversion.json_rows(b"[" + b",".join(raws) + b"]")
         keys = [tuple(row[i] for i in work.conversion.key_at) for row in rows]
-        write, unchanged = _classify(work, keys, digests)
-        chosen = [rows[i] for i in write]
-        return _Page(lambda: chosen, [digests[i] for i in write], unchanged)
-    write, unchanged = _classify(work, work.keys.keys(raws), digests)
-    return _Page(work.converter.submit(work.conversion, [raws[i] for i in write]),
-                 [digests[i] for i in write], unchanged)
+        page = _classified(work, rows, keys, digests)
+        return lambda: page
+    write = work.writer.to_write(work.keys.keys(raws), digests)
+    unchanged = _unchanged(digests, write)
+    converted = work.converter.submit(work.conversion, [raws[i] for i in write])
+    return lambda: PageResult(converted(), [digests[i] for i in write], unchanged)
 
 
-def _dict_page(work: _Dataset, batch: Sequence[Mapping[str, Any]], *, bulk: bool) -> _Page:
+def _dict_page(work: _Dataset, batch: Sequence[Mapping[str, Any]], *, bulk: bool) -> Page:
     rows = work.conversion.rows(batch)
     digests = canonical_digests(rows, work.row_seed)
     if bulk:
-        return _Page(lambda: rows, digests, [])
+        return lambda: PageResult(rows, digests, _NO_DIGESTS)
     keys = [tuple(row[i] for i in work.conversion.key_at) for row in rows]
-    write, unchanged = _classify(work, keys, digests)
-    chosen = [rows[i] for i in write]
-    return _Page(lambda: chosen, [digests[i] for i in write], unchanged)
+    page = _classified(work, rows, keys, digests)
+    return lambda: page
 
 
-def _clear_unseen(work: _Dataset, scope: tuple[str, str] | None, seen: list[np.ndarray[Any, Any]],
+def _clear_unseen(work: _Dataset, scope: tuple[str, str] | None,
+                  stored: tuple[np.ndarray[Any, Any], int], seen: list[np.ndarray[Any, Any]],
                   *, where: str, open_before: int, read: int) -> int:
     """Clear the open rows the snapshot did not see, unless that is more than the policy allows.
 
@@ -369,7 +384,7 @@ def _clear_unseen(work: _Dataset, scope: tuple[str, str] | None, seen: list[np.n
     unchanged were seen. A digest shared by two keys can only keep a row open, never clear one
     that was seen.
     """
-    digests, missing = work.writer.unwritten_open_digests(scope)
+    digests, missing = stored
     seen_digests = np.concatenate(seen) if seen else np.empty(0, dtype=np.int64)
     unseen = digests[~np.isin(digests, seen_digests)]
     check_clear_share(where, to_clear=len(unseen) + missing, open_before=open_before, read=read,

@@ -42,7 +42,10 @@ def read_frame(stream: IO[bytes]) -> bytes | None:
 
 
 class ConversionWorker:
-    """The parent's side: send ``(function, args)`` requests, receive their results in order."""
+    """The parent's side: send ``(function, args)`` requests, receive their results in order.
+
+    The worker calls ``function(state, *args)``, with a state dict of its own kept between calls.
+    """
 
     def __init__(self) -> None:
         package_root = str(Path(__file__).resolve().parents[2])

@@ -81,8 +81,10 @@ def test_an_edited_stored_row_is_repaired_by_the_next_sync(store):
 def test_digest_collision_between_keys_never_loses_a_row_or_clears_a_seen_one(store, monkeypatch):
     """Every row gets the same digest, by construction: rows are still told apart by key."""
     import sapbridge.sync.engine as engine
+    import sapbridge.sync.resync as resync
 
-    monkeypatch.setattr(engine, "raw_digests", lambda raws, seed: [42] * len(raws))
+    for module in (engine, resync):  # the first load's digests and the resync's
+        monkeypatch.setattr(module, "raw_digests", lambda raws, seed: [42] * len(raws))
     gateway = Gateway([item(1), item(2)])
     sync(store, gateway, "r1")
     gateway.items = [item(1), item(2), item(3)]
@@ -96,6 +98,30 @@ def test_digest_collision_between_keys_never_loses_a_row_or_clears_a_seen_one(st
     # than risking a false clearing; a real 63-bit collision is about 1 in 10^18 per pair.
     assert counts["cleared"] == 0
     assert {rows["0000000002"].status, rows["0000000003"].status} == {"open"}
+
+
+def test_key_hash_collision_between_keys_never_skips_a_changed_or_new_row(store, monkeypatch):
+    """Every key hashes alike, by construction: a row is then never taken as unchanged, so
+    changed and new rows are all written and nothing unseen is lost or wrongly kept."""
+    import numpy as np
+
+    import sapbridge.sync.known as known
+    import sapbridge.sync.resync as resync
+
+    for module in (known, resync):  # the stored rows' key hashes and the read rows'
+        monkeypatch.setattr(module, "key_hashes", lambda texts: np.full(len(texts), 7, dtype=np.int64))
+    gateway = Gateway([item(1), item(2), item(3)])
+    sync(store, gateway, "r1")
+    gateway.items = [item(1, "9.99"), item(2), item(4)]
+    counts = sync(store, gateway, "r2")
+    assert (counts["read"], counts["inserted"], counts["unchanged"]) == (3, 1, 0)
+    assert counts["updated"] == 2, "rows not told apart by key hash are rewritten, not skipped"
+    rows = stored(store)
+    assert rows["0000000001"].amount == Decimal("9.99")
+    assert rows["0000000004"].status == "open"
+    # Row 3 shares its key hash with rows seen, so it counts as seen: clearing fails open.
+    assert counts["cleared"] == 0
+    assert rows["0000000003"].status == "open"
 
 
 def test_a_mapping_change_rewrites_every_row_once(store, monkeypatch):
