@@ -1,8 +1,8 @@
 """What the store holds for one partition before a snapshot resync, as compact arrays in memory.
 
 A resync compares each row read with the stored row of the same key. Instead of asking the
-store for every page, the partition's stored rows are read once as three arrays: a 63-bit hash
-of each row's key, its digest and whether it is open (16 bytes a row, 16 MB for a million).
+store for every page, the partition's open rows are read once as arrays: a 63-bit hash of each
+row's key and its digest (24 bytes a row with the comparison array: 24 MB for a million).
 A row read is unchanged only when its key hash names exactly one stored open row and that row's
 digest equals the read row's digest; anything else (a new key, another digest, a cleared row,
 a key hash two stored keys share) is written, which is always safe. Mistaking a changed row for
@@ -43,39 +43,37 @@ def key_hashes(texts: Sequence[str]) -> Array:
 
 @dataclass(frozen=True)
 class KnownRows:
-    """The stored rows of one partition, sorted by key hash; picklable for the worker process."""
+    """The stored open rows of one partition, sorted by key hash; picklable for the worker.
+
+    Cleared rows are left out: a row read again after it was cleared is written (reopened).
+    """
 
     keys: Array
     digests: Array
     """Stored digest, or -1 for a row without one."""
     comparable: Array
-    """The digest a read row must have to be unchanged: -1 when no row can be (cleared, no
-    digest, or a key hash shared by two stored keys)."""
-    open: Array
+    """The digest a read row must have to be unchanged: -1 when no row can be (no digest, or
+    a key hash shared by two stored keys)."""
 
     @classmethod
-    def build(cls, chunks: Iterable[tuple[Sequence[str], Sequence[int | None], Sequence[bool]]]
-              ) -> KnownRows:
-        """From chunks of (key texts, digests or None, open flags) as the store returns them."""
-        keys, digests, opens = [], [], []
-        for texts, chunk_digests, chunk_open in chunks:
+    def build(cls, chunks: Iterable[tuple[Sequence[str], Array]]) -> KnownRows:
+        """From chunks of (key texts, digests or -1) of the open rows, as the store returns them."""
+        keys, digests = [], []
+        for texts, chunk_digests in chunks:
             keys.append(key_hashes(texts))
-            digests.append(np.array([_NONE if d is None else d for d in chunk_digests], dtype=np.int64))
-            opens.append(np.array(chunk_open, dtype=bool))
+            digests.append(chunk_digests)
         if not keys:
             empty = np.empty(0, dtype=np.int64)
-            return cls(empty, empty, empty, np.empty(0, dtype=bool))
+            return cls(empty, empty, empty)
         key_array = np.concatenate(keys)
-        order = np.argsort(key_array, kind="stable")
+        order = np.argsort(key_array)
         key_array, digest_array = key_array[order], np.concatenate(digests)[order]
-        open_array = np.concatenate(opens)[order]
         shared = np.zeros(len(key_array), dtype=bool)
         if len(key_array) > 1:
             repeats = key_array[1:] == key_array[:-1]
             shared[1:] |= repeats
             shared[:-1] |= repeats
-        comparable = np.where(open_array & ~shared, digest_array, _NONE)
-        return cls(key_array, digest_array, comparable, open_array)
+        return cls(key_array, digest_array, np.where(shared, _NONE, digest_array))
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -108,7 +106,6 @@ class KnownRows:
 
     def unseen(self, seen: Array) -> tuple[Array, int]:
         """Digests of the open rows not seen, and how many open rows not seen have no digest."""
-        candidates = self.open & ~seen
-        digests = self.digests[candidates]
+        digests = self.digests[~seen]
         has_digest = digests != _NONE
         return digests[has_digest], int((~has_digest).sum())

@@ -265,15 +265,15 @@ class DatasetWriter:
         return {tuple(row) for row in self.conn.execute(query)}
 
     def stored_rows(self, partition: tuple[str, str] | None
-                    ) -> Iterator[tuple[list[str], list[int | None], list[bool]]]:
-        """The partition's stored rows in chunks: key texts (the key's columns joined by the
-        unit separator, as :func:`sapbridge.sync.known.key_texts` joins them), digests and open
-        flags; a server-side cursor on PostgreSQL, so a million rows stream."""
+                    ) -> Iterator[tuple[list[str], np.ndarray[Any, Any]]]:
+        """The partition's open rows in chunks: key texts (the key's columns joined by the unit
+        separator, as :func:`sapbridge.sync.known.key_texts` joins them) and digests (-1 for
+        none); a server-side cursor on PostgreSQL, so a million rows stream."""
         marker = "?" if self.sqlite else "%s"
         keys = " || char(31) || ".join(self.key) if self.sqlite else \
             f"concat_ws(chr(31), {', '.join(self.key)})"
-        sql = (f"SELECT {keys}, row_digest, status = 'open' FROM {self.table.name} "
-               f"WHERE system = {marker}")
+        sql = (f"SELECT {keys}, COALESCE(row_digest, -1) FROM {self.table.name} "
+               f"WHERE system = {marker} AND status = 'open'")
         params: list[Any] = [self.system]
         if partition is not None:
             sql += f" AND {self.table.c[partition[0]].name} = {marker}"
@@ -284,8 +284,8 @@ class DatasetWriter:
         try:
             cursor.execute(sql, params)
             while chunk := cursor.fetchmany(_STORED_CHUNK):
-                texts, digests, opens = zip(*chunk, strict=True)
-                yield list(texts), list(digests), [bool(flag) for flag in opens]
+                digests = np.fromiter((row[1] for row in chunk), dtype=np.int64, count=len(chunk))
+                yield [row[0] for row in chunk], digests
         finally:
             cursor.close()
 
