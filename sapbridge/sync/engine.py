@@ -29,7 +29,7 @@ from sapbridge.store.schema import OBJECT_TABLES, customer_companies
 from sapbridge.sync.digest import canonical_digests, digest_seed, raw_digests
 from sapbridge.sync.guards import ClearPolicy, check_clear_share, check_count, column_widths
 from sapbridge.sync.known import KnownRows
-from sapbridge.sync.resync import PageResult, ResyncSession
+from sapbridge.sync.resync import PageResult, ResyncSession, load_page
 from sapbridge.sync.rows import KeyReader, PageConverter, RowConversion
 from sapbridge.sync.sources import RawBatch, RowSource
 from sapbridge.sync.state import close_interrupted, finish_run, get_bookmark, set_bookmark, start_run
@@ -350,10 +350,11 @@ def _classified(work: _Dataset, rows: list[tuple[Any, ...]], keys: Sequence[tupl
 
 
 def _raw_page(work: _Dataset, raws: list[Any], *, bulk: bool) -> Page:
-    digests = raw_digests(raws, work.raw_seed)
     if bulk:
-        converted = work.converter.submit(work.conversion, raws)
-        return lambda: PageResult(converted(), digests, _NO_DIGESTS)
+        payload = b"[" + b",".join(raws) + b"]"
+        return work.converter.call(load_page, work.conversion, payload, work.raw_seed,
+                                   in_worker=len(raws) >= work.converter.min_rows)
+    digests = raw_digests(raws, work.raw_seed)
     if work.keys is None:
         rows = work.conversion.json_rows(b"[" + b",".join(raws) + b"]")
         keys = [tuple(row[i] for i in work.conversion.key_at) for row in rows]

@@ -1,4 +1,5 @@
-"""A snapshot resync of one partition, page by page, told apart from the store in memory.
+"""A snapshot resync of one partition, page by page, told apart from the store in memory; and
+the pages of a first load, converted where the resync's pages are.
 
 Each page's raw entities go, as one JSON array, to where the partition's pages are handled (the
 worker process for big pages, this process for small ones): there each row gets its digest and
@@ -22,11 +23,13 @@ from sapbridge.sync.digest import raw_digests
 from sapbridge.sync.known import KnownRows, key_hashes, key_texts
 from sapbridge.sync.rows import KeyReader, PageConverter, RowConversion
 
-__all__ = ["PageResult", "ResyncSession"]
+__all__ = ["PageResult", "ResyncSession", "load_page"]
 
 _RAW_ENTITIES = msgspec.json.Decoder(list[msgspec.Raw])
 
 Array = np.ndarray[Any, Any]
+
+_NO_DIGESTS = np.empty(0, dtype=np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,13 @@ def resync_page(state: dict[str, Any], payload: bytes, start: _Start | None) -> 
     write = np.flatnonzero(~same)
     rows = conversion.json_rows(b"[" + b",".join([raws[i] for i in write]) + b"]") if len(write) else []
     return PageResult(rows, digests[write].tolist(), digests[same])
+
+
+def load_page(_state: dict[str, Any], conversion: RowConversion, payload: bytes, seed: int
+              ) -> PageResult:
+    """A page of an empty partition: every row converted, with its digest."""
+    digests = raw_digests(_RAW_ENTITIES.decode(payload), seed)
+    return PageResult(conversion.json_rows(payload), digests, _NO_DIGESTS)
 
 
 def seen_rows(state: dict[str, Any]) -> Array:
