@@ -353,7 +353,7 @@ def _raw_page(work: _Dataset, raws: list[Any], *, bulk: bool) -> Page:
     if bulk:
         payload = b"[" + b",".join(raws) + b"]"
         return work.converter.call(load_page, work.conversion, payload, work.raw_seed,
-                                   in_worker=len(raws) >= work.converter.min_rows)
+                                   in_worker=work.converter.in_worker(len(raws)))
     digests = raw_digests(raws, work.raw_seed)
     if work.keys is None:
         rows = work.conversion.json_rows(b"[" + b",".join(raws) + b"]")

@@ -104,21 +104,21 @@ class ResyncSession:
                  known: KnownRows) -> None:
         self.converter = converter
         self.start = _Start(conversion, seed, known)
-        self.in_worker: bool | None = None
+        self.started: set[bool] = set()
+        """Where pages went (True: the worker, False: this process), each side started once."""
 
     def submit(self, raws: Sequence[Any]) -> Callable[[], PageResult]:
         """Start handling a page of raw entities; the returned callable waits for its result."""
-        start = None
-        if self.in_worker is None:
-            self.in_worker = len(raws) >= self.converter.min_rows
-            start = self.start
+        in_worker = self.converter.in_worker(len(raws))
+        start = None if in_worker in self.started else self.start
+        self.started.add(in_worker)
         payload = b"[" + b",".join(raws) + b"]"
-        return self.converter.call(resync_page, payload, start, in_worker=self.in_worker)
+        return self.converter.call(resync_page, payload, start, in_worker=in_worker)
 
     def unseen(self) -> tuple[Array, int]:
         """After the last page: digests of the stored open rows not seen, and how many open rows
         not seen have no digest."""
-        known = self.start.known
-        if self.in_worker is None:
-            return known.unseen(np.zeros(len(known), dtype=bool))
-        return known.unseen(self.converter.call(seen_rows, in_worker=self.in_worker)())
+        seen = np.zeros(len(self.start.known), dtype=bool)
+        for in_worker in sorted(self.started):
+            seen |= self.converter.call(seen_rows, in_worker=in_worker)()
+        return self.start.known.unseen(seen)

@@ -104,7 +104,13 @@ class PageConverter:
         if not raws:
             return list
         payload = b"[" + b",".join(raws) + b"]"
-        return self.call(_convert_json, conversion, payload, in_worker=len(raws) >= self.min_rows)
+        return self.call(_convert_json, conversion, payload, in_worker=self.in_worker(len(raws)))
+
+    def in_worker(self, rows: int) -> bool:
+        """Whether to hand a page of this many rows to the worker: when it is big enough and the
+        worker is not already ``depth`` pages behind (then this process takes the page instead
+        of waiting, so both cores work)."""
+        return rows >= self.min_rows and (self._worker is None or self._worker.backlog() < self.depth)
 
     def call(self, function: Callable[..., Any], *args: Any, in_worker: bool) -> Callable[[], Any]:
         """Run ``function(state, *args)`` here or in the worker; the returned callable waits for
