@@ -26,10 +26,9 @@ from sapbridge.logs import get_logger
 from sapbridge.mapping import DatasetMapping, ODataRoute, RfcRoute
 from sapbridge.store import Store
 from sapbridge.store.schema import OBJECT_TABLES, customer_companies
-from sapbridge.sync.digest import canonical_digests, digest_seed, raw_digests
+from sapbridge.sync.digest import digest_seed
 from sapbridge.sync.guards import ClearPolicy, check_clear_share, check_count, column_widths
-from sapbridge.sync.known import KnownRows
-from sapbridge.sync.resync import PageResult, ResyncSession, load_page
+from sapbridge.sync.pages import DatasetWork, Page, dict_page, raw_page, resync_session
 from sapbridge.sync.rows import KeyReader, PageConverter, RowConversion
 from sapbridge.sync.sources import RawBatch, RowSource
 from sapbridge.sync.state import close_interrupted, finish_run, get_bookmark, set_bookmark, start_run
@@ -209,28 +208,6 @@ def _is_incremental(mapping: DatasetMapping, route: ODataRoute | RfcRoute) -> bo
             and bool(route.incremental_field))
 
 
-@dataclass
-class _Dataset:
-    """One dataset's sync in progress: its writer, conversions and digest seeds."""
-
-    mapping: DatasetMapping
-    route_name: str
-    writer: DatasetWriter
-    source: RowSource
-    conversion: RowConversion
-    keys: KeyReader | None
-    raw_seed: int
-    row_seed: int
-    converter: PageConverter
-    policy: ClearPolicy
-
-
-Page = Callable[[], PageResult]
-"""A page read and told apart, its rows to write perhaps still being converted."""
-
-_NO_DIGESTS = np.empty(0, dtype=np.int64)
-
-
 def _sync_dataset(conn: Connection, mapping: DatasetMapping, request: SyncRequest,
                   sources: SourceFactory, converter: PageConverter, *, run_id: str, now: datetime,
                   progress: Callable[[int, int | None], None] | None) -> DatasetSummary:
@@ -245,7 +222,7 @@ def _sync_dataset(conn: Connection, mapping: DatasetMapping, request: SyncReques
     table = OBJECT_TABLES[mapping.dataset]
     writer = DatasetWriter(conn, table, columns, system=request.system, run_id=run_id, now=now)
     key_at = tuple(columns.index(k) for k in mapping.key)
-    work = _Dataset(
+    work = DatasetWork(
         mapping=mapping, route_name=route_name, writer=writer, source=sources(mapping, route_name, conn),
         conversion=RowConversion(mapping, route_name, writer.sqlite,
                                  tuple(column_widths(table, columns)), key_at),
@@ -276,7 +253,7 @@ def _sync_dataset(conn: Connection, mapping: DatasetMapping, request: SyncReques
     return result
 
 
-def _sync_partition(work: _Dataset, partition: str | None, *, since: datetime | None,
+def _sync_partition(work: DatasetWork, partition: str | None, *, since: datetime | None,
                     result: DatasetSummary, progress: Callable[[int, int | None], None] | None
                     ) -> datetime | None:
     mapping, writer = work.mapping, work.writer
@@ -289,7 +266,7 @@ def _sync_partition(work: _Dataset, partition: str | None, *, since: datetime | 
     seen: list[np.ndarray[Any, Any]] = []
     newest: Any = None
     pending: deque[Page] = deque()
-    session = _resync_session(work, scope) if since is None and not bulk else None
+    session = resync_session(work, scope) if since is None and not bulk else None
 
     def finish(page: Page) -> None:
         nonlocal written, newest
@@ -309,9 +286,9 @@ def _sync_partition(work: _Dataset, partition: str | None, *, since: datetime | 
         read += len(batch)
         if isinstance(batch, RawBatch):
             total = batch.total if batch.total is not None else total
-            pending.append(session.submit(batch.raws) if session else _raw_page(work, batch.raws, bulk=bulk))
+            pending.append(session.submit(batch.raws) if session else raw_page(work, batch.raws, bulk=bulk))
         else:
-            pending.append(_dict_page(work, batch, bulk=bulk))
+            pending.append(dict_page(work, batch, bulk=bulk))
         while len(pending) > work.converter.depth:
             finish(pending.popleft())
     while pending:
@@ -329,54 +306,7 @@ def _sync_partition(work: _Dataset, partition: str | None, *, since: datetime | 
     return _as_datetime(newest)
 
 
-def _resync_session(work: _Dataset, scope: tuple[str, str] | None) -> ResyncSession | None:
-    """A snapshot resync of OData rows whose keys can be read raw: compared in memory."""
-    if work.keys is None:
-        return None
-    known = KnownRows.build(work.writer.stored_rows(scope))
-    return ResyncSession(work.converter, work.conversion, work.raw_seed, known)
-
-
-def _unchanged(digests: Sequence[int], write: Sequence[int]) -> np.ndarray[Any, Any]:
-    chosen = set(write)
-    return np.array([d for i, d in enumerate(digests) if i not in chosen], dtype=np.int64)
-
-
-def _classified(work: _Dataset, rows: list[tuple[Any, ...]], keys: Sequence[tuple[Any, ...]],
-                digests: Sequence[int]) -> PageResult:
-    """The rows to write (new, changed, or reopened) and the digests of the unchanged ones."""
-    write = work.writer.to_write(keys, digests)
-    return PageResult([rows[i] for i in write], [digests[i] for i in write], _unchanged(digests, write))
-
-
-def _raw_page(work: _Dataset, raws: list[Any], *, bulk: bool) -> Page:
-    if bulk:
-        payload = b"[" + b",".join(raws) + b"]"
-        return work.converter.call(load_page, work.conversion, payload, work.raw_seed,
-                                   in_worker=work.converter.in_worker(len(raws)))
-    digests = raw_digests(raws, work.raw_seed)
-    if work.keys is None:
-        rows = work.conversion.json_rows(b"[" + b",".join(raws) + b"]")
-        keys = [tuple(row[i] for i in work.conversion.key_at) for row in rows]
-        page = _classified(work, rows, keys, digests)
-        return lambda: page
-    write = work.writer.to_write(work.keys.keys(raws), digests)
-    unchanged = _unchanged(digests, write)
-    converted = work.converter.submit(work.conversion, [raws[i] for i in write])
-    return lambda: PageResult(converted(), [digests[i] for i in write], unchanged)
-
-
-def _dict_page(work: _Dataset, batch: Sequence[Mapping[str, Any]], *, bulk: bool) -> Page:
-    rows = work.conversion.rows(batch)
-    digests = canonical_digests(rows, work.row_seed)
-    if bulk:
-        return lambda: PageResult(rows, digests, _NO_DIGESTS)
-    keys = [tuple(row[i] for i in work.conversion.key_at) for row in rows]
-    page = _classified(work, rows, keys, digests)
-    return lambda: page
-
-
-def _clear_unseen(work: _Dataset, scope: tuple[str, str] | None,
+def _clear_unseen(work: DatasetWork, scope: tuple[str, str] | None,
                   stored: tuple[np.ndarray[Any, Any], int], seen: list[np.ndarray[Any, Any]],
                   *, where: str, open_before: int, read: int) -> int:
     """Clear the open rows the snapshot did not see, unless that is more than the policy allows.

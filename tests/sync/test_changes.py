@@ -80,10 +80,10 @@ def test_an_edited_stored_row_is_repaired_by_the_next_sync(store):
 
 def test_digest_collision_between_keys_never_loses_a_row_or_clears_a_seen_one(store, monkeypatch):
     """Every row gets the same digest, by construction: rows are still told apart by key."""
-    import sapbridge.sync.engine as engine
+    import sapbridge.sync.pages as pages
     import sapbridge.sync.resync as resync
 
-    for module in (engine, resync):  # the first load's digests and the resync's
+    for module in (pages, resync):  # every place a page's digests are taken
         monkeypatch.setattr(module, "raw_digests", lambda raws, seed: [42] * len(raws))
     gateway = Gateway([item(1), item(2)])
     sync(store, gateway, "r1")
