@@ -89,7 +89,8 @@ class KnownRows:
         """Which rows read (found at ``at``) equal their stored open row."""
         if not len(self.keys):
             return np.zeros(len(digests), dtype=bool)
-        return np.asarray(found & (self.comparable[at] == digests))
+        comparable = self.comparable[at]
+        return np.asarray(found & (comparable == digests) & (comparable != _NONE))
 
     def seen_positions(self, hashes: Array) -> Array:
         """Every stored row whose key hash is one of these (all of them where a hash is shared)."""

@@ -144,3 +144,27 @@ def test_worker_process_and_in_process_conversion_store_the_same(store, worker_m
     assert rows["0000000001"].amount == Decimal("9.99")
     assert rows["0000000011"].amount == Decimal("11.50")
     assert rows["0000000011"].customer == "0000100001"
+
+
+def test_pages_split_between_the_worker_and_this_process_give_exact_counts(store, monkeypatch):
+    """When the worker falls behind, the writer's process takes pages itself: the partition's
+    seen rows are then the union of both sides', and nothing is counted twice or lost."""
+    from itertools import count
+
+    from sapbridge.sync.rows import PageConverter
+
+    turns = count()
+    monkeypatch.setattr(PageConverter, "in_worker", lambda self, rows: next(turns) % 2 == 0)
+    gateway = Gateway([item(i) for i in range(1, 14)])
+    assert sync(store, gateway, "r1")["inserted"] == 13
+    gateway.items[0] = item(1, "7.00")
+    gateway.items[12] = item(13, "8.00")
+    del gateway.items[6]
+    gateway.items.append(item(40))
+    counts = sync(store, gateway, "r2")
+    assert counts == {"read": 13, "inserted": 1, "updated": 2, "unchanged": 10, "cleared": 1}
+    rows = stored(store)
+    assert (rows["0000000001"].amount, rows["0000000013"].amount) == (Decimal("7.00"), Decimal("8.00"))
+    assert rows["0000000007"].status == "cleared"
+    assert {r.last_seen_run for d, r in rows.items() if d not in {"0000000001", "0000000013",
+                                                                   "0000000040", "0000000007"}} == {"r1"}
