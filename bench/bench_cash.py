@@ -223,7 +223,7 @@ def scaling(maximum: int) -> None:
         size *= 10
 
 
-def _write_inputs(folder: Path, scenario: Scenario) -> dict[str, Path]:
+def write_inputs(folder: Path, scenario: Scenario) -> dict[str, Path]:
     paths = {"payments": folder / "bank.csv", "items": folder / "items.csv",
              "customers": folder / "customers.csv"}
     write_csv(paths["payments"], _PAYMENT_COLUMNS, [
@@ -242,7 +242,7 @@ def end_to_end(size: int) -> None:
     scenario = generate(seed=3, customers=size // 20, items_per_customer=20, payments=size // 10)
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
-        paths = _write_inputs(folder, scenario)
+        paths = write_inputs(folder, scenario)
         store = open_store(f"sqlite:///{folder / 'bench.db'}")
         start = time.perf_counter()
         result = run_cash(store, load_settings(None), system="demo", payments=paths["payments"],

@@ -56,6 +56,7 @@ __all__ = [
     "load_settings",
     "packaged_mappings_dir",
     "project_root",
+    "refuse_unknown",
     "resolve_path",
     "unknown_keys",
 ]
@@ -93,7 +94,8 @@ def unknown_keys(given: Collection[str], known: Collection[str], where: str) -> 
     return ConfigError(f"{where} has unknown key(s): {', '.join(hints)}")
 
 
-def _refuse_unknown(given: Collection[str], known: Collection[str], where: str) -> None:
+def refuse_unknown(given: Collection[str], known: Collection[str], where: str) -> None:
+    """Raise :func:`unknown_keys`'s error, if any: one line naming the section and each key."""
     error = unknown_keys(given, known, where)
     if error is not None:
         raise error
@@ -315,7 +317,7 @@ def _parse_system(name: str, raw: Any, where: str, base: Path) -> SystemConfig:
     if not isinstance(raw, dict):
         msg = f"{where}: [systems.{name}] must be a table"
         raise ConfigError(msg)
-    _refuse_unknown(raw, _SYSTEM_KEYS, f"{where}: [systems.{name}]")
+    refuse_unknown(raw, _SYSTEM_KEYS, f"{where}: [systems.{name}]")
     if "password" in raw:
         msg = f"{where}: [systems.{name}] must not hold a password; use password_env"
         raise ConfigError(msg)
@@ -325,7 +327,7 @@ def _parse_system(name: str, raw: Any, where: str, base: Path) -> SystemConfig:
         msg = f"{where}: [systems.{name}.rfc] must not hold a password; use password_env"
         raise ConfigError(msg)
     if bad_rfc:
-        _refuse_unknown(rfc, _RFC_KEYS | {"user"}, f"{where}: [systems.{name}.rfc]")
+        refuse_unknown(rfc, _RFC_KEYS | {"user"}, f"{where}: [systems.{name}.rfc]")
     kind = raw.get("kind", "sap")
     if kind not in {"sap", "replay"}:
         msg = f"{where}: [systems.{name}] kind must be 'sap' or 'replay', not {kind!r}"
@@ -398,15 +400,15 @@ def load_settings(path: str | Path | None = None, *, store_url: str | None = Non
             raise ConfigError(msg) from exc
     where = str(config_path) if config_path else "config"
     base = config_path.parent if config_path else Path.cwd()
-    _refuse_unknown(raw, SECTIONS, f"{where}: the file")
+    refuse_unknown(raw, SECTIONS, f"{where}: the file")
     store = _table(raw, "store", where)
-    _refuse_unknown(store, _STORE_KEYS, f"{where}: [store]")
+    refuse_unknown(store, _STORE_KEYS, f"{where}: [store]")
     url = store_url or os.environ.get("SAPBRIDGE_DB") or store.get("url") or "sqlite:///sapbridge.db"
     systems = {DEMO_SYSTEM: _demo_system(str(url))}
     for name, body in _table(raw, "systems", where).items():
         systems[name] = _parse_system(name, body, where, base)
     defaults = _table(raw, "defaults", where)
-    _refuse_unknown(defaults, _DEFAULTS_KEYS, f"{where}: [defaults]")
+    refuse_unknown(defaults, _DEFAULTS_KEYS, f"{where}: [defaults]")
     default_system = str(defaults.get("system", DEMO_SYSTEM))
     if default_system not in systems:
         msg = f"{where}: [defaults] system {default_system!r} is not configured"

@@ -2,7 +2,7 @@
 
 Nothing here imports Airflow, so it runs (and is tested) without the extra, and it can be
 rewired onto an application object later without touching the DAG code. A sync step becomes
-waves of partitions (:mod:`sapbridge.jobs.partitions`), each synced by today's sync step with
+waves of partitions (:mod:`sapbridge.sync.partitions`), each synced by today's sync step with
 one object and company code; every other step runs as the job runner runs it, under the job's
 lease so that two runs of it (two DAG runs, or a DAG run and ``sapbridge job run``) take turns.
 """
@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from sapbridge.app import Bridge
 from sapbridge.config import Settings, SystemConfig
-from sapbridge.errors import ConfigError, JobError
+from sapbridge.errors import JobError
 from sapbridge.jobs.definition import JobDefinition, StepDefinition
-from sapbridge.jobs.lock import Acquired, acquire, release
-from sapbridge.jobs.partitions import ALL_CODES, Partition, partitions_of
 from sapbridge.jobs.runner import JobLockedError
 from sapbridge.jobs.steps import StepContext, StepOutcome, run_sync_step, step_kind
+from sapbridge.leases.lock import Acquired, acquire, release
 from sapbridge.mapping import mappings_for
-from sapbridge.store import Store, open_store
+from sapbridge.orchestration import AirflowOptions, airflow_options
+from sapbridge.store import Store
+from sapbridge.sync.partitions import ALL_CODES, Partition, partitions_of
 from sapbridge.sync.service import enabled_objects
 
 __all__ = [
@@ -52,60 +54,6 @@ SAP_KINDS = frozenset({"sync", "push_plan"})
 
 APPLYING_KINDS = frozenset({"push_apply"})
 """Step kinds that change SAP: a DAG runs them only where ``[airflow] allow_apply`` names the job."""
-
-
-@dataclass(frozen=True, slots=True)
-class AirflowOptions:
-    """The ``[airflow]`` section of the config: pools, retries, and which jobs may apply."""
-
-    pool_slots: int = 4
-    pools: Mapping[str, tuple[str, int]] = field(default_factory=dict)
-    retries: int = 2
-    retry_delay: timedelta = timedelta(minutes=5)
-    allow_apply: frozenset[str] = frozenset()
-
-    def pool(self, system: str) -> tuple[str, int]:
-        """The pool (name, slots) capping concurrent SAP sessions against ``system``."""
-        return self.pools.get(system, (f"sapbridge_{system}", self.pool_slots))
-
-
-def _positive(raw: Mapping[str, Any], key: str, default: int) -> int:
-    value = raw.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        msg = f"[airflow] {key} must be a whole number >= 0, not {value!r}"
-        raise ConfigError(msg)
-    return value
-
-
-def _pools(raw: Any, slots: int) -> dict[str, tuple[str, int]]:
-    if not isinstance(raw, dict):
-        msg = '[airflow.pools] must map systems to tables, e.g. PRD = { name = "sap_prd", slots = 8 }'
-        raise ConfigError(msg)
-    found: dict[str, tuple[str, int]] = {}
-    for system, spec in raw.items():
-        if not isinstance(spec, dict):
-            msg = f"[airflow.pools] {system} must be a table with name and slots"
-            raise ConfigError(msg)
-        name = spec.get("name", f"sapbridge_{system}")
-        if not isinstance(name, str) or not name:
-            msg = f"[airflow.pools] {system}: name must be a non-empty string"
-            raise ConfigError(msg)
-        found[system] = (name, _positive(spec, "slots", slots) or 1)
-    return found
-
-
-def airflow_options(settings: Settings) -> AirflowOptions:
-    """Read ``[airflow]`` (every key optional)."""
-    raw = settings.section("airflow")
-    slots = _positive(raw, "pool_slots", 4) or 1
-    allow = raw.get("allow_apply", [])
-    if not isinstance(allow, list) or not all(isinstance(a, str) for a in allow):
-        msg = "[airflow] allow_apply must be a list of job names"
-        raise ConfigError(msg)
-    return AirflowOptions(pool_slots=slots, pools=_pools(raw.get("pools", {}), slots),
-                          retries=_positive(raw, "retries", 2),
-                          retry_delay=timedelta(seconds=_positive(raw, "retry_delay_seconds", 300)),
-                          allow_apply=frozenset(allow))
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +108,8 @@ def step_run_id(dag_id: str, dag_run_id: str, position: int) -> str:
 
 def _context(settings: Settings, store: Store, job: JobDefinition, step: StepDefinition, *,
              company_codes: tuple[str, ...], run_id: str, run_date: date, actor: str) -> StepContext:
-    return StepContext(store=store, settings=settings, job=job.name, system=job.system,
+    bridge = Bridge.over(store, settings, actor=actor, run_id=run_id)
+    return StepContext(bridge=bridge, job=job.name, system=job.system,
                        company_codes=company_codes, run_id=run_id, run_date=run_date, actor=actor,
                        root=job.root, position=step.position)
 
@@ -219,8 +168,8 @@ def supply_sap_password(system: SystemConfig, lookup: Callable[[str], str | None
 
 
 def open_job_store(settings: Settings) -> Store:
-    """The store of the settings (the team's PostgreSQL in a deployment)."""
-    return open_store(settings.store_url)
+    """The store of the settings (the team's PostgreSQL in a deployment), with its audit log."""
+    return Bridge.open(settings, actor="airflow").store
 
 
 def pool_table(settings: Settings, jobs: Sequence[JobDefinition]) -> dict[str, dict[str, Any]]:

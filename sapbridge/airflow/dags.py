@@ -40,8 +40,8 @@ from sapbridge.airflow.adapter import (
 from sapbridge.config import Settings, load_settings
 from sapbridge.errors import SapBridgeError
 from sapbridge.jobs.definition import JobDefinition, load_jobs
-from sapbridge.jobs.partitions import Partition
 from sapbridge.store import Store
+from sapbridge.sync.partitions import Partition
 
 __all__ = ["START_DATE", "ReviewCallback", "SapBridgeTaskError", "dag_id", "dags_from_jobs", "job_dag"]
 

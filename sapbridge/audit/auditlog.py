@@ -109,8 +109,12 @@ class AuditLog:
 
     @staticmethod
     def of(bind: Connection | Engine) -> AuditLog:
-        """The audit log a store's engine or connection carries."""
-        found = bind.get_execution_options().get(EXECUTION_OPTION)
+        """The audit log a store's engine or connection carries; a store opened without one
+        writes with the key of ``SAPBRIDGE_AUDIT_KEY`` (a plain chain when unset)."""
+        options = bind.get_execution_options()
+        if EXECUTION_OPTION not in options:
+            return AuditLog.from_environment()
+        found = options[EXECUTION_OPTION]
         if not isinstance(found, AuditLog):
             msg = "this engine carries no audit log: open the store with sapbridge.store.open_store"
             raise AuditError(msg)

@@ -6,13 +6,11 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
 from sapbridge.audit.chain import canonical_json
 from sapbridge.audit.export import FORMATS, format_for
-from sapbridge.audit.log import export, get_entry, query
 from sapbridge.audit.verify import VerifyResult
 from sapbridge.cli.context import AppContext
 from sapbridge.errors import ConfigError, InputError
@@ -76,8 +74,8 @@ def audit_verify(app: AppContext, require_key: bool, as_json: bool) -> None:
     Example:
       SAPBRIDGE_AUDIT_KEY=... sapbridge audit verify --require-key
     """
-    result = app.store.audit.verify(app.store.engine, require_key=require_key)
-    bad_signatures = _approval_signatures(app)
+    result = app.bridge.audit_verify(require_key=require_key)
+    bad_signatures = app.bridge.approval_signature_problems()
     if as_json:
         click.echo(json.dumps({"ok": result.ok, "checked": result.checked,
                                "first_broken_id": result.first_broken_id,
@@ -125,7 +123,7 @@ def audit_anchor(app: AppContext, as_json: bool) -> None:
     From cron, hourly:
       0 * * * *  sapbridge audit anchor
     """
-    outcome = app.store.audit.anchor(app.store.engine)
+    outcome = app.bridge.audit_anchor()
     if outcome is None:
         msg = "no anchor directory configured: set [audit] anchors = \"DIR\" in the config"
         raise ConfigError(msg)
@@ -144,14 +142,6 @@ def audit_anchor(app: AppContext, as_json: bool) -> None:
         click.echo(f"warning: anchor written but not timestamped: {outcome.tsa_error}", err=True)
 
 
-def _approval_signatures(app: AppContext) -> list[Any]:
-    """Approvals whose SSH signature is missing where required, or does not verify."""
-    from sapbridge.push.authority import load_push_config
-    from sapbridge.push.signatures import verify_audit_approvals
-
-    return list(verify_audit_approvals(app.store.engine, load_push_config(app.settings)))
-
-
 @audit_group.command("list")
 @_filters
 @click.option("--limit", type=int, default=None, help="At most this many entries.")
@@ -166,9 +156,9 @@ def audit_list(app: AppContext, since: str | None, until: str | None, actor: str
     Example:
       sapbridge audit list --action refused --since 2026-11-01
     """
-    for entry in query(app.store.engine, since=_when(since, "since"),
-                       until=_when(until, "until"), actor=actor, action=action,
-                       batch_id=batch_id, customer=customer, limit=limit):
+    for entry in app.bridge.audit_entries(since=_when(since, "since"), until=_when(until, "until"),
+                                          actor=actor, action=action, batch_id=batch_id,
+                                          customer=customer, limit=limit):
         if as_json:
             click.echo(canonical_json(entry.as_dict()))
             continue
@@ -190,7 +180,7 @@ def audit_show(app: AppContext, entry_id: int) -> None:
     Example:
       sapbridge audit show 42
     """
-    click.echo(json.dumps(get_entry(app.store.engine, entry_id).as_dict(), indent=2,
+    click.echo(json.dumps(app.bridge.audit_entry(entry_id).as_dict(), indent=2,
                           sort_keys=True, ensure_ascii=False))
 
 
@@ -212,9 +202,9 @@ def audit_export(app: AppContext, fmt: str | None, output: str, since: str | Non
       sapbridge audit export -o audit-2026-q4.csv --since 2026-10-01
     """
     chosen = fmt or format_for(Path(output))
-    count = export(app.store.engine, output, fmt=chosen, since=_when(since, "since"),
-                   until=_when(until, "until"), actor=actor, action=action,
-                   batch_id=batch_id, customer=customer)
+    count = app.bridge.audit_export(output, fmt=chosen, since=_when(since, "since"),
+                                    until=_when(until, "until"), actor=actor, action=action,
+                                    batch_id=batch_id, customer=customer)
     if as_json:
         click.echo(json.dumps({"written": count, "path": output, "format": chosen}))
     else:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from sapbridge.app import Bridge
 from sapbridge.errors import SapBridgeError
-from sapbridge.store import Store
 
 __all__ = ["anchor_after_command"]
 
 
-def anchor_after_command(store: Store) -> None:
+def anchor_after_command(bridge: Bridge) -> None:
     """Write an anchor if the head moved since the last one; say so in one line if that fails."""
     try:
-        outcome = store.audit.anchor(store.engine, only_if_moved=True)
+        outcome = bridge.audit_anchor(only_if_moved=True)
     except (SapBridgeError, SQLAlchemyError) as exc:
         click.echo(f"warning: audit anchor not written: {str(exc).splitlines()[0]}", err=True)
         return

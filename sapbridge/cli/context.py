@@ -6,32 +6,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sapbridge.audit.auditlog import AuditLog
+from sapbridge.app import Bridge, Components, read_components
 from sapbridge.cli.audit_anchor import anchor_after_command
-from sapbridge.cli.config_check import check_sections
 from sapbridge.config import Settings, load_settings
-from sapbridge.errors import ConfigError
-from sapbridge.logs import configure_logging, console_level, new_run_id, redact
+from sapbridge.logs import configure_logging, console_level, new_run_id
 from sapbridge.push.identity import os_login
-from sapbridge.store import Store, open_store
+from sapbridge.store import Store
 
-__all__ = ["AppContext", "check_store_url"]
-
-
-_POSTGRES_WITHOUT_DRIVER = ("postgres://", "postgresql://", "postgres+psycopg://")
-
-
-def check_store_url(url: str) -> None:
-    """Catch the usual store URL typos with what was typed and what was meant."""
-    shown = redact(url)
-    if "://" not in url:
-        msg = f"store URL {shown!r} is not a URL; for a SQLite file write sqlite:///{url}"
-        raise ConfigError(msg)
-    for prefix in _POSTGRES_WITHOUT_DRIVER:
-        if url.startswith(prefix):
-            meant = "postgresql+psycopg://" + url[len(prefix):]
-            msg = f"store URL {shown!r}: PostgreSQL needs the psycopg driver named: {redact(meant)}"
-            raise ConfigError(msg)
+__all__ = ["AppContext"]
 
 
 @dataclass
@@ -48,7 +30,8 @@ class AppContext:
     actor_override: str | None = None
     run_id: str = field(default_factory=new_run_id)
     _settings: Settings | None = None
-    _store: Store | None = None
+    _components: Components | None = None
+    _bridge: Bridge | None = None
 
     def __post_init__(self) -> None:
         self.configure_logs()
@@ -64,21 +47,26 @@ class AppContext:
 
     @property
     def settings(self) -> Settings:
-        """The validated settings (read on first use)."""
+        """The settings, every component section checked (read on first use)."""
         if self._settings is None:
             settings = load_settings(self.config_path, store_url=self.db_url)
-            check_sections(settings)
+            self._components = read_components(settings)
             self._settings = settings
         return self._settings
 
     @property
+    def bridge(self) -> Bridge:
+        """The application object over the opened, migrated store (opened on first use)."""
+        if self._bridge is None:
+            settings = self.settings
+            self._bridge = Bridge.open(settings, actor=self.actor_override, run_id=self.run_id,
+                                       components=self._components)
+        return self._bridge
+
+    @property
     def store(self) -> Store:
-        """The opened, migrated store (opened on first use)."""
-        if self._store is None:
-            url = self.settings.store_url
-            check_store_url(url)
-            self._store = open_store(url, audit=AuditLog.from_settings(self.settings))
-        return self._store
+        """The Bridge's store."""
+        return self.bridge.store
 
     @property
     def actor(self) -> str:
@@ -95,6 +83,6 @@ class AppContext:
 
     def close(self) -> None:
         """Anchor the audit head outside the store (when configured); release connections."""
-        if self._store is not None:
-            anchor_after_command(self._store)
-            self._store.dispose()
+        if self._bridge is not None:
+            anchor_after_command(self._bridge)
+            self._bridge.close()

@@ -10,22 +10,11 @@ import click
 
 from sapbridge.audit.chain import to_jsonable
 from sapbridge.cli.context import AppContext
-from sapbridge.errors import ControlError
-from sapbridge.push.authority import PushConfig, load_push_config
-from sapbridge.push.identity import identify, os_login
 
 __all__ = ["COMMANDS"]
 
 EXIT_INCOMPLETE = 1
 """``push plan --apply`` left rows failed, unknown or not attempted."""
-
-
-def _setup(app: AppContext, declared: str | None, attempted: str) -> tuple[PushConfig, str]:
-    """The push config and the configured user acting now (a refused identity is logged)."""
-    config = load_push_config(app.settings)
-    actor = identify(app.store.engine, config, declared=declared or app.actor_override,
-                     os_login=os_login(), run_id=app.run_id, attempted=attempted)
-    return config, actor
 
 
 def _emit_json(value: Any) -> None:
@@ -37,24 +26,19 @@ def _as_dict(obj: Any) -> dict[str, Any]:
 
 
 def _import(app: AppContext, kind: str, file: str, system: str | None, as_json: bool) -> None:
-    from sapbridge.push.batches import import_batch
-
-    config, actor = _setup(app, None, f"push {kind}")
-    target = app.settings.system(system).name
-    result = import_batch(app.store.engine, kind, file, system=target, requester=actor,
-                          run_id=app.run_id, config=config)
+    requested = app.bridge.push_request(kind, file, system=system)
+    result = requested.batch
     if as_json:
         _emit_json(_as_dict(result))
         return
     click.echo(f"batch {result.batch_id}: {result.rows} {kind} row(s), total "
-               f"{result.total} {result.currency}, requested by {actor}; awaiting approval")
+               f"{result.total} {result.currency}, requested by {requested.requester}; "
+               "awaiting approval")
     _print_release_lines(app, result.batch_id)
 
 
 def _print_release_lines(app: AppContext, batch_id: str) -> None:
-    from sapbridge.push.exposure import release_lines
-
-    for line in release_lines(app.store.engine, batch_id):
+    for line in app.bridge.release_lines(batch_id):
         click.echo(line.text())
 
 
@@ -164,27 +148,12 @@ def push_plan(app: AppContext, batch_id: str, do_apply: bool, as_json: bool) -> 
       sapbridge push plan W-20261122-9f8e7d6c
       sapbridge push plan W-20261122-9f8e7d6c --apply --json
     """
-    from sapbridge.push.apply import apply_batch
-    from sapbridge.push.plan import plan_batch
-    from sapbridge.push.sap import connect
-    from sapbridge.push.state import load_batch
-
-    config, actor = _setup(app, None, "apply" if do_apply else "plan")
-    engine = app.store.engine
-    with engine.connect() as conn:
-        batch = load_batch(conn, batch_id)
-    odata, rfc = connect(app.settings.system(batch.system))
-    try:
-        if not do_apply:
-            plan = plan_batch(engine, batch_id, odata=odata, actor=actor, run_id=app.run_id,
-                              config=config)
-            _emit_json(_as_dict(plan) | {"rows": [_as_dict(r) for r in plan.rows]}) \
-                if as_json else _print_plan(plan)
-            return
-        report = apply_batch(engine, batch_id, odata=odata, rfc=rfc, config=config,
-                             actor=actor, run_id=app.run_id)
-    finally:
-        rfc.close()
+    if not do_apply:
+        plan = app.bridge.push_plan(batch_id)
+        _emit_json(_as_dict(plan) | {"rows": [_as_dict(r) for r in plan.rows]}) \
+            if as_json else _print_plan(plan)
+        return
+    report = app.bridge.push_apply(batch_id)
     if as_json:
         _emit_json(_as_dict(report) | {"rows": [_as_dict(r) for r in report.rows],
                                        "counts": report.counts})
@@ -206,9 +175,7 @@ def push_status(app: AppContext, batch_id: str | None, as_json: bool) -> None:
       sapbridge push status
       sapbridge push status L-20261122-1a2b3c4d --json
     """
-    from sapbridge.push.status import batch_status
-
-    found = batch_status(app.store.engine, batch_id)
+    found = app.bridge.push_status(batch_id)
     if not found and not as_json:
         click.echo("no batches yet")
     if as_json:
@@ -245,15 +212,12 @@ def approve_cmd(app: AppContext, batch_id: str, as_user: str | None, sign_key: s
       sapbridge approve L-20261122-1a2b3c4d --as bob
       sapbridge approve L-20261122-1a2b3c4d --as bob --sign-key ~/.ssh/id_ed25519
     """
-    from sapbridge.push.approval import approve
-
-    config, actor = _setup(app, as_user, "approve")
-    decision = approve(app.store.engine, batch_id, approver=actor, config=config,
-                       run_id=app.run_id, sign_key=sign_key)
+    decided = app.bridge.push_approve(batch_id, as_user=as_user, sign_key=sign_key)
+    decision = decided.decision
     if as_json:
         _emit_json(_as_dict(decision))
         return
-    click.echo(f"batch {batch_id}: approved by {actor} ({decision.approvals} of "
+    click.echo(f"batch {batch_id}: approved by {decided.approver} ({decision.approvals} of "
                f"{decision.needed} approval(s)); status {decision.status}")
     _print_release_lines(app, batch_id)
 
@@ -272,18 +236,11 @@ def reject_cmd(app: AppContext, batch_id: str, as_user: str | None, reason: str,
     Example:
       sapbridge reject W-20261122-9f8e7d6c --as carol --reason "no dispute evidence"
     """
-    from sapbridge.push.approval import reject
-
-    config, actor = _setup(app, as_user, "reject")
-    if not reason.strip():
-        msg = "--reason must not be empty"
-        raise ControlError(msg)
-    decision = reject(app.store.engine, batch_id, approver=actor, config=config,
-                      run_id=app.run_id, reason=reason)
+    decided = app.bridge.push_reject(batch_id, reason=reason, as_user=as_user)
     if as_json:
-        _emit_json(_as_dict(decision))
+        _emit_json(_as_dict(decided.decision))
         return
-    click.echo(f"batch {batch_id}: rejected by {actor}")
+    click.echo(f"batch {batch_id}: rejected by {decided.approver}")
 
 
 COMMANDS: list[click.Command] = [push_group, approve_cmd, reject_cmd]

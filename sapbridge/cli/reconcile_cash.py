@@ -6,15 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from sapbridge.bankfiles import FORMATS
 from sapbridge.cli.context import AppContext
 from sapbridge.cli.output import echo_json, print_table
-from sapbridge.errors import ReconciliationError
-from sapbridge.reconcile.cash import confirm_matches, load_config, run_cash
-from sapbridge.reconcile.cash.habit_admin import HABIT_COLUMNS, forget_habits, list_habits
-from sapbridge.store.schema import open_items as open_items_table
+from sapbridge.reconcile.cash.habit_admin import HABIT_COLUMNS
 
 __all__ = ["SUBCOMMANDS", "cash", "cash_confirm", "habits"]
 
@@ -24,17 +20,6 @@ def _app() -> AppContext:
     if app is None:  # pragma: no cover - always set by the top-level group
         raise click.UsageError("run through the sapbridge command")
     return app
-
-
-def _require_synced_items(app: AppContext, system: str) -> None:
-    """Matching against an empty store would report every payment unapplied: stop instead."""
-    with app.store.engine.connect() as conn:
-        found = conn.execute(select(open_items_table.c.document).where(
-            open_items_table.c.system == system).limit(1)).first()
-    if found is None:
-        msg = (f"no open items for system {system} in the store; run "
-               f"'sapbridge sync open_items --system {system}' first (or pass --open-items FILE)")
-        raise ReconciliationError(msg)
 
 
 @click.command("cash")
@@ -65,10 +50,8 @@ def cash(payments: Path, fmt: str | None, out: Path, system: str | None, open_it
     """
     app = _app()
     name = app.settings.system(system).name
-    if open_items is None:
-        _require_synced_items(app, name)
-    result = run_cash(app.store, app.settings, system=name, payments=payments, out=out, fmt=fmt,
-                      open_items=open_items, customers=customers, advices=advices, actor=app.actor)
+    result = app.bridge.reconcile_cash(payments, out, system=name, fmt=fmt, open_items=open_items,
+                                       customers=customers, advices=advices)
     if as_json:
         echo_json(result.summary)
         return
@@ -98,8 +81,7 @@ def cash_confirm(matches: Path, system: str | None, as_json: bool) -> None:
     """
     app = _app()
     name = app.settings.system(system).name
-    min_length = load_config(app.settings.section("cash")).reference_min_length
-    outcome = confirm_matches(app.store, system=name, matches=matches, actor=app.actor, min_length=min_length)
+    outcome = app.bridge.confirm_cash(matches, system=name)
     summary = {"rows": outcome.rows, "found": outcome.found, "habits_learned": outcome.habits_learned,
                "reference_habits_learned": outcome.reference_habits_learned}
     if as_json:
@@ -132,7 +114,7 @@ def habits_list(system: str | None, customer: str | None, as_json: bool) -> None
     """
     app = _app()
     name = app.settings.system(system).name
-    rows = list_habits(app.store, name, customer)
+    rows = app.bridge.cash_habits(system=name, customer=customer)
     if as_json:
         echo_json([dict(zip(HABIT_COLUMNS, h.row(), strict=True)) for h in rows])
         return
@@ -157,8 +139,8 @@ def habits_forget(system: str | None, customer: str, field: str | None, pattern:
     """
     app = _app()
     name = app.settings.system(system).name
-    gone = forget_habits(app.store, system=name, customer=customer, actor=app.actor, field=field,
-                         pattern=pattern, payer_key=payer_key, everything=everything)
+    gone = app.bridge.forget_cash_habits(customer, system=name, field=field, pattern=pattern,
+                                         payer_key=payer_key, everything=everything)
     print_table(f"forgotten {name}", list(HABIT_COLUMNS), [list(h.row()) for h in gone])
 
 

@@ -9,7 +9,7 @@ import click
 
 from sapbridge.cli.context import AppContext
 from sapbridge.cli.output import ISO_DATE, echo_json, print_table
-from sapbridge.reconcile.recoveries import CATEGORIES, NEEDS_REVIEW, run_recoveries
+from sapbridge.reconcile.recoveries import CATEGORIES, NEEDS_REVIEW
 
 __all__ = ["SUBCOMMANDS", "recoveries"]
 
@@ -38,9 +38,8 @@ def recoveries(claims: Path, disputes: Path | None, system: str | None, out: Pat
     """
     app = click.get_current_context().find_object(AppContext)
     assert app is not None
-    result = run_recoveries(app.store, app.settings, system=system or app.settings.default_system,
-                            claims=claims, out=out, disputes=disputes,
-                            as_of=as_of, actor=app.actor)
+    result = app.bridge.reconcile_recoveries(claims, out, system=system, disputes=disputes,
+                                             as_of=as_of)
     if as_json:
         echo_json(result.summary)
         return

@@ -9,7 +9,6 @@ import click
 
 from sapbridge.cli.context import AppContext
 from sapbridge.cli.output import ISO_DATE, echo_json
-from sapbridge.kpi import run_kpi_report
 
 __all__ = ["SUBCOMMANDS", "kpis"]
 
@@ -36,8 +35,7 @@ def kpis(system: str | None, as_of: date | None, company_codes: tuple[str, ...],
     assert app is not None
     day = as_of
     name = app.settings.system(system).name
-    result = run_kpi_report(app.store, app.settings, system=name, out=out, as_of=day,
-                            company_codes=company_codes or None)
+    result = app.bridge.kpi_report(out, system=name, as_of=day, company_codes=company_codes or None)
     if as_json:
         echo_json(result.summary)
         return

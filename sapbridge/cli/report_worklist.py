@@ -9,7 +9,6 @@ import click
 
 from sapbridge.cli.context import AppContext
 from sapbridge.cli.output import ISO_DATE, echo_json
-from sapbridge.kpi.worklist import run_worklist
 
 __all__ = ["SUBCOMMANDS", "worklist"]
 
@@ -37,8 +36,8 @@ def worklist(system: str | None, out: Path, collector: str | None, as_of: date |
     app = click.get_current_context().find_object(AppContext)
     assert app is not None
     name = app.settings.system(system).name
-    result = run_worklist(app.store, app.settings, system=name, out=out, collector=collector, as_of=as_of,
-                          company_codes=company_codes or None)
+    result = app.bridge.worklist(out, system=name, collector=collector, as_of=as_of,
+                                 company_codes=company_codes or None)
     if as_json:
         echo_json({"system": name, "as_of": result.report.as_of.isoformat(), "collector": collector,
                    "files": [str(p) for p in result.files], "worklist": result.rows})

@@ -10,8 +10,6 @@ import click
 from sapbridge.cli.context import AppContext
 from sapbridge.cli.output import echo_json, print_table, progress_bars
 from sapbridge.sync.engine import ALL_OBJECTS
-from sapbridge.sync.service import sync_system
-from sapbridge.sync.state import sync_history
 
 __all__ = ["COMMANDS", "sync"]
 
@@ -43,11 +41,10 @@ def sync(app: AppContext, objects: tuple[str, ...], system: str | None,
       sapbridge sync customers --system QAS --record fixtures/qas
     """
     with progress_bars(app.interactive and not as_json) as progress:
-        summary = sync_system(app.settings, app.store, system=system, objects=objects or ("all",),
-                              company_codes=company_codes, full=full, route=route,
-                              record_dir=record_dir, run_id=app.run_id, actor=app.actor,
-                              progress=progress, allow_mass_clear=allow_mass_clear,
-                              max_clear_share=max_clear_share)
+        summary = app.bridge.sync(objects or ("all",), system=system, company_codes=company_codes,
+                                  full=full, route=route, record_dir=record_dir, progress=progress,
+                                  allow_mass_clear=allow_mass_clear, max_clear_share=max_clear_share,
+                                  run_id=app.run_id)
     if as_json:
         echo_json(summary.as_dict())
         return
@@ -73,7 +70,7 @@ def sync_history_command(app: AppContext, system: str | None, limit: int, as_jso
     Example:
       sapbridge sync-history --system demo
     """
-    runs = sync_history(app.store.engine, system=system, limit=limit)
+    runs = app.bridge.sync_history(system=system, limit=limit)
     if as_json:
         echo_json([{**asdict(r), "started_at": r.started_at.isoformat(),
                     "finished_at": r.finished_at.isoformat() if r.finished_at else None} for r in runs])

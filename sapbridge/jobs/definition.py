@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sapbridge.config import Settings, project_root
+from sapbridge.config import Settings
 from sapbridge.errors import JobError
 from sapbridge.jobs.schedule import schedule_problem
 from sapbridge.jobs.steps import STEP_KINDS
+from sapbridge.orchestration import jobs_config
 
 __all__ = ["JobDefinition", "StepDefinition", "find_job", "jobs_dir", "load_job", "load_jobs"]
 
@@ -158,12 +159,7 @@ def load_job(path: str | Path, settings: Settings | None = None) -> JobDefinitio
 
 def jobs_dir(settings: Settings, override: str | Path | None = None) -> Path:
     """The folder of job files: ``override``, else ``[jobs] dir`` of the config, else ``jobs/``."""
-    if override:
-        return Path(override)
-    configured = settings.section("jobs").get("dir")
-    if configured:
-        return settings.resolve(str(configured))
-    return project_root() / "jobs"
+    return Path(override) if override else jobs_config(settings).dir
 
 
 def load_jobs(directory: Path, settings: Settings | None = None) -> list[JobDefinition]:

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine, RowMapping
 
 from sapbridge.errors import JobError
-from sapbridge.jobs.lock import current_holder
 from sapbridge.jobs.tables import job_runs, job_steps
+from sapbridge.leases.lock import current_holder
 
 __all__ = ["RunRecord", "StepRecord", "get_run", "last_runs", "list_runs"]
 

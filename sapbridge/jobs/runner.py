@@ -22,13 +22,14 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from sapbridge.app import Bridge
 from sapbridge.audit.log import record
 from sapbridge.config import Settings
 from sapbridge.errors import JobError, SapBridgeError
 from sapbridge.jobs.definition import JobDefinition, StepDefinition
-from sapbridge.jobs.lock import Acquired, Heartbeat, LockHolder, acquire, release
 from sapbridge.jobs.steps import StepContext, StepOutcome, step_kind
 from sapbridge.jobs.tables import job_runs, job_steps
+from sapbridge.leases.lock import Acquired, Heartbeat, LockHolder, acquire, release
 from sapbridge.logs import get_logger
 from sapbridge.store import Store
 
@@ -250,6 +251,7 @@ def _steps(store: Store, settings: Settings, job: JobDefinition, run_id: str, ru
            actor: str, done: set[int], heartbeat: Heartbeat) -> list[StepResult]:
     system = settings.system(job.system)
     codes = job.company_codes or system.company_codes
+    bridge = Bridge.over(store, settings, actor=actor, run_id=run_id)
     results: list[StepResult] = []
     for step in job.steps:
         with structlog.contextvars.bound_contextvars(step=step.label):
@@ -263,7 +265,7 @@ def _steps(store: Store, settings: Settings, job: JobDefinition, run_id: str, ru
                 _set_step(store.engine, run_id, step.position, status="failed", error=lost.error)
                 results.append(lost)
                 break
-            ctx = StepContext(store=store, settings=settings, job=job.name, system=system.name,
+            ctx = StepContext(bridge=bridge, job=job.name, system=system.name,
                               company_codes=tuple(codes), run_id=run_id, run_date=run_date,
                               actor=actor, root=job.root, position=step.position)
             results.append(_run_step(store.engine, ctx, step))

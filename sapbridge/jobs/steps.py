@@ -13,15 +13,13 @@ nightly run. Path options are resolved against the project root of the job file 
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
+from sapbridge.app import Bridge
 from sapbridge.config import Settings
 from sapbridge.errors import InputError, JobError
 from sapbridge.store import Store
@@ -55,10 +53,9 @@ class StepOutcome:
 
 @dataclass(frozen=True, slots=True)
 class StepContext:
-    """What a step function gets besides its options."""
+    """What a step function gets besides its options: the run's Bridge and where it stands."""
 
-    store: Store
-    settings: Settings
+    bridge: Bridge
     job: str
     system: str
     company_codes: tuple[str, ...]
@@ -67,6 +64,16 @@ class StepContext:
     actor: str
     root: Path
     position: int
+
+    @property
+    def store(self) -> Store:
+        """The run's store."""
+        return self.bridge.store
+
+    @property
+    def settings(self) -> Settings:
+        """The run's settings."""
+        return self.bridge.settings
 
     def path(self, value: str) -> Path:
         """An option's path: ``{run_id}`` and ``{date}`` filled in, relative to the project root."""
@@ -219,15 +226,12 @@ def _as_date(value: Any) -> date | None:
 
 def run_sync_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
     """Sync objects of the job's system into the store, as ``sapbridge sync`` does."""
-    from sapbridge.sync.service import sync_system
-
     objects = options.get("objects", "all")
     names: Sequence[str] = [objects] if isinstance(objects, str) else objects
     sync_run = str(uuid.uuid4())
-    summary = sync_system(ctx.settings, ctx.store, system=ctx.system, objects=names,
-                          company_codes=ctx.company_codes,
-                          full=options.get("mode", "incremental") == "full",
-                          route=options.get("route"), run_id=sync_run, actor=ctx.actor)
+    summary = ctx.bridge.sync(names, system=ctx.system, company_codes=ctx.company_codes,
+                              full=options.get("mode", "incremental") == "full",
+                              route=options.get("route"), run_id=sync_run)
     totals = {name: sum(getattr(d, name) for d in summary.datasets)
               for name in ("read", "inserted", "updated", "unchanged", "cleared", "skipped")}
     return StepOutcome({**totals, "datasets": len(summary.datasets), "sync_run_id": sync_run})
@@ -235,31 +239,10 @@ def run_sync_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
 
 def run_push_plan_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
     """Dry-run plan of every approved push batch of the system; stale rows need review."""
-    from sapbridge.push import sap
-    from sapbridge.push.authority import load_push_config
-    from sapbridge.push.plan import plan_batch
-    from sapbridge.push.tables import push_batches
-
-    kinds = options.get("kinds", list(_PUSH_KINDS))
-    with ctx.store.engine.connect() as conn:
-        batch_ids = list(conn.execute(
-            select(push_batches.c.batch_id)
-            .where(push_batches.c.system == ctx.system, push_batches.c.status == "approved",
-                   push_batches.c.kind.in_(kinds))
-            .order_by(push_batches.c.created_at, push_batches.c.batch_id)).scalars())
-    verdicts = Counter[str]()
-    if batch_ids:
-        config = load_push_config(ctx.settings)
-        odata, rfc = sap.connect(ctx.settings.system(ctx.system))
-        try:
-            for batch_id in batch_ids:
-                plan = plan_batch(ctx.store.engine, batch_id, odata=odata, actor=ctx.actor,
-                                  run_id=ctx.run_id, config=config)
-                verdicts.update(row.verdict for row in plan.rows)
-        finally:
-            rfc.close()
-    rows = sum(verdicts.values())
-    counts = {"batches": len(batch_ids), "rows": rows, **dict(sorted(verdicts.items()))}
+    planned = ctx.bridge.push_plan_approved(system=ctx.system, kinds=options.get("kinds"))
+    verdicts = planned.verdicts
+    counts = {"batches": len(planned.plans), "rows": sum(verdicts.values()),
+              **dict(sorted(verdicts.items()))}
     return StepOutcome(counts, needs_review=verdicts["stale"])
 
 
@@ -272,11 +255,8 @@ def run_cash_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
     payments = ctx.input_path(options["payments"], "payments")
     optional = {key: ctx.input_path(options[key], key) for key in ("open_items", "customers", "advices")
                 if key in options}
-    from sapbridge.reconcile.cash import run_cash  # imported per step: every CLI call loads this module
-
-    result = run_cash(ctx.store, ctx.settings, system=ctx.system, payments=payments,
-                      out=ctx.path(options["out"]), fmt=options.get("format"), actor=ctx.actor,
-                      **optional)
+    result = ctx.bridge.reconcile_cash(payments, ctx.path(options["out"]), system=ctx.system,
+                                       fmt=options.get("format"), require_synced=False, **optional)
     return _summary_outcome(result)
 
 
@@ -284,33 +264,25 @@ def run_recoveries_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOut
     """Disputes versus post-audit recovery claims."""
     claims = ctx.input_path(options["claims"], "claims")
     disputes = ctx.input_path(options["disputes"], "disputes") if "disputes" in options else None
-    from sapbridge.reconcile.recoveries import run_recoveries
-
-    result = run_recoveries(ctx.store, ctx.settings, system=ctx.system, claims=claims,
-                            out=ctx.path(options["out"]), disputes=disputes,
-                            as_of=_as_date(options.get("as_of")), actor=ctx.actor)
+    result = ctx.bridge.reconcile_recoveries(claims, ctx.path(options["out"]), system=ctx.system,
+                                             disputes=disputes, as_of=_as_date(options.get("as_of")))
     return _summary_outcome(result)
 
 
 def run_kpis_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
     """The KPI report of the system (for the job's company codes unless the step names some)."""
-    from sapbridge.kpi import run_kpi_report
-
     codes = options.get("company_codes") or list(ctx.company_codes) or None
-    result = run_kpi_report(ctx.store, ctx.settings, system=ctx.system,
-                            out=ctx.path(options["out"]), as_of=_as_date(options.get("as_of")),
-                            company_codes=codes)
+    result = ctx.bridge.kpi_report(ctx.path(options["out"]), system=ctx.system,
+                                   as_of=_as_date(options.get("as_of")), company_codes=codes)
     return StepOutcome(_kpi_counts(result.summary))
 
 
 def run_worklist_step(ctx: StepContext, options: Mapping[str, Any]) -> StepOutcome:
     """The collections worklist on its own (one collector's when the step names one)."""
-    from sapbridge.kpi.worklist import run_worklist
-
     codes = options.get("company_codes") or list(ctx.company_codes) or None
-    result = run_worklist(ctx.store, ctx.settings, system=ctx.system, out=ctx.path(options["out"]),
-                          collector=options.get("collector"), as_of=_as_date(options.get("as_of")),
-                          company_codes=codes)
+    result = ctx.bridge.worklist(ctx.path(options["out"]), system=ctx.system,
+                                 collector=options.get("collector"),
+                                 as_of=_as_date(options.get("as_of")), company_codes=codes)
     return StepOutcome({"customers": len(result.rows), "collector": result.collector,
                         "files": [str(path) for path in result.files]})
 

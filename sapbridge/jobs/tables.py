@@ -1,14 +1,15 @@
-"""Tables of the jobs component: runs, their steps, and one lock (a lease) per job."""
+"""Tables of the jobs component: runs and their steps (their leases sit in :mod:`sapbridge.leases`)."""
 
 from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.engine import Connection
 
+from sapbridge.leases.tables import metadata as lease_metadata
 from sapbridge.store.migrations import migration
 from sapbridge.store.types import UtcDateTime
 
-__all__ = ["job_locks", "job_runs", "job_steps", "metadata"]
+__all__ = ["job_runs", "job_steps", "metadata"]
 
 metadata = MetaData()
 
@@ -49,20 +50,7 @@ job_steps = Table(
 """One step of a run (position from 1). ``status``: pending, running, succeeded, failed.
 ``counts``: JSON of what the step did."""
 
-job_locks = Table(
-    "job_locks",
-    metadata,
-    Column("job", String(80), primary_key=True),
-    Column("run_id", String(36), nullable=False),
-    Column("host", String(255), nullable=False),
-    Column("pid", Integer, nullable=False),
-    Column("heartbeat_at", UtcDateTime, nullable=False),
-    Column("expires_at", UtcDateTime, nullable=False),
-)
-"""Who runs a job now: a lease renewed by a heartbeat; taken over when it expires or its
-process is gone (same host)."""
-
-
 @migration("jobs", 1, "job runs, steps and locks")
 def _create_jobs(conn: Connection) -> None:
     metadata.create_all(conn)
+    lease_metadata.create_all(conn)  # job_locks: created with the jobs' tables since v1

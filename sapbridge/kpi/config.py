@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sapbridge.config import refuse_unknown
 from sapbridge.errors import ConfigError
 
 __all__ = ["DEFAULT_EDGES", "DEFAULT_RATES", "KpiConfig", "bucket_labels", "parse_kpi_config"]
@@ -173,9 +174,7 @@ def _flag(raw: Mapping[str, Any], key: str, *, default: bool) -> bool:
 
 def parse_kpi_config(raw: Mapping[str, Any]) -> KpiConfig:
     """Validate a raw ``[kpi]`` table; every problem is one ConfigError line naming the key."""
-    unknown = set(raw) - _KEYS
-    if unknown:
-        raise _fail(", ".join(sorted(unknown)), "unknown key(s)")
+    refuse_unknown(raw, _KEYS, "config [kpi]")
     edges = _edges(raw)
     divide = _flag(raw, "cei_divide_by_months", default=True)
     orgs = raw.get("sales_org_company_codes", {})

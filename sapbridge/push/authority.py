@@ -55,7 +55,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sapbridge.config import Settings, resolve_path
+from sapbridge.config import Settings, refuse_unknown, resolve_path
 from sapbridge.errors import ConfigError
 from sapbridge.money import D
 from sapbridge.push.controls import RefusedError
@@ -173,17 +173,19 @@ def _amount(raw: Any, where: str) -> Decimal | None:
     return value
 
 
+_ROLE_KEYS = {"request", "currency", "max_limit_increase", "max_writeoff_item",
+              "max_writeoff_batch", "max_release_order_value", "require_signature"}
+_USER_KEYS = {"roles", "os_user", "signing_key", "signing_key_file"}
+_PUSH_KEYS = {"identity", "second_approver_above", "reason_codes", "writeoff_doc_type",
+              "release_route"}
+
+
 def _role(name: str, raw: Any) -> Role:
     if not isinstance(raw, dict):
         msg = f"[authority.{name}] must be a table"
         raise ConfigError(msg)
-    known = {"request", "currency", "max_limit_increase", "max_writeoff_item",
-             "max_writeoff_batch", "max_release_order_value", "require_signature"}
-    unknown = set(raw) - known
-    if unknown:
-        msg = f"[authority.{name}] has unknown keys: {', '.join(sorted(unknown))}"
-        raise ConfigError(msg)
-    amounts = {k: _amount(raw.get(k), f"[authority.{name}] {k}") for k in known
+    refuse_unknown(raw, _ROLE_KEYS, f"[authority.{name}]")
+    amounts = {k: _amount(raw.get(k), f"[authority.{name}] {k}") for k in _ROLE_KEYS
                if k.startswith("max_")}
     if any(v is not None for v in amounts.values()) and not raw.get("currency"):
         msg = f"[authority.{name}] needs a currency for its maximum amounts"
@@ -230,6 +232,7 @@ def _user(name: str, raw: Any, roles: Mapping[str, Role], base: Path) -> User:
     if not isinstance(raw, dict):
         msg = f"[users.{name}] must be a table"
         raise ConfigError(msg)
+    refuse_unknown(raw, _USER_KEYS, f"[users.{name}]")
     names = raw.get("roles", [])
     if not isinstance(names, list) or not all(isinstance(r, str) for r in names):
         msg = f"[users.{name}] roles must be a list of role names"
@@ -250,6 +253,7 @@ def _reason_codes(raw: Any) -> dict[str, ReasonCode]:
         if not isinstance(body, dict) or not body.get("gl_account"):
             msg = f"[push.reason_codes.{code}] needs gl_account"
             raise ConfigError(msg)
+        refuse_unknown(body, {"gl_account", "text"}, f"[push.reason_codes.{code}]")
         codes[code] = ReasonCode(code, str(body["gl_account"]), str(body.get("text", "")))
     return codes
 
@@ -266,6 +270,7 @@ def load_push_config(settings: Settings) -> PushConfig:
     users = {name: _user(name, raw, roles, settings.base_dir)
              for name, raw in settings.section("users").items()}
     push = settings.section("push")
+    refuse_unknown(push, _PUSH_KEYS, "[push]")
     identity = str(push.get("identity", "os"))
     if identity not in {"os", "declared"}:
         msg = f"[push] identity must be 'os' or 'declared', not {identity!r}"

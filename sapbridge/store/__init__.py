@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -13,10 +13,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sapbridge.errors import StoreError
 from sapbridge.store.migrations import migrate
 
-if TYPE_CHECKING:
-    from sapbridge.audit.auditlog import AuditLog
-
-__all__ = ["COMPONENT_MODULES", "DEFAULT_URL", "Store", "open_store", "redact_url"]
+__all__ = ["COMPONENT_MODULES", "DEFAULT_URL", "EngineBinding", "Store", "open_store", "redact_url"]
 
 DEFAULT_URL = "sqlite:///sapbridge.db"
 """The embedded default: a SQLite file in the working directory."""
@@ -59,13 +56,21 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+class EngineBinding(Protocol):
+    """What rides on every connection of a store: the audit log (:class:`sapbridge.audit.AuditLog`)."""
+
+    def bind(self, engine: Engine) -> Engine:
+        """An engine (same pool) whose connections carry this binding."""
+        ...
+
+
 @dataclass(slots=True)
 class Store:
-    """An opened, migrated store; its engine's connections append with ``audit``."""
+    """An opened, migrated store; its engine's connections carry ``audit`` when one was given."""
 
     engine: Engine
     url: str
-    audit: AuditLog
+    audit: EngineBinding | None = None
 
     @property
     def dialect(self) -> str:
@@ -78,15 +83,12 @@ class Store:
 
 
 def open_store(url: str = DEFAULT_URL, *, echo: bool = False,
-               audit: AuditLog | None = None) -> Store:
+               audit: EngineBinding | None = None) -> Store:
     """Open the store at ``url`` and bring its schema up to date.
 
-    ``audit`` is how entries are written (key, anchors): the CLI passes
-    ``AuditLog.from_settings(settings)``; without it the key is read once from
-    ``SAPBRIDGE_AUDIT_KEY``.
+    ``audit`` is how entries are written (key, anchors): the Bridge passes the audit log of
+    the settings; without it the audit log reads its key from ``SAPBRIDGE_AUDIT_KEY``.
     """
-    from sapbridge.audit.auditlog import AuditLog
-
     for module in COMPONENT_MODULES:
         importlib.import_module(module)
     try:
@@ -104,5 +106,4 @@ def open_store(url: str = DEFAULT_URL, *, echo: bool = False,
         reason = str(orig).strip().splitlines()[0] if orig else type(exc).__name__
         msg = f"cannot open store {redact_url(url)}: {reason}"
         raise StoreError(msg) from exc
-    log = audit if audit is not None else AuditLog.from_environment()
-    return Store(engine=log.bind(engine), url=url, audit=log)
+    return Store(engine=audit.bind(engine) if audit is not None else engine, url=url, audit=audit)

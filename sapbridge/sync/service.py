@@ -12,7 +12,6 @@ from sqlalchemy.engine import Connection
 from sapbridge.config import Settings, SystemConfig
 from sapbridge.connect import open_odata, open_rfc
 from sapbridge.errors import ConfigError
-from sapbridge.jobs.partitions import partition_leases, partitions_of
 from sapbridge.mapping import DatasetMapping, ODataRoute, RfcRoute, mappings_for
 from sapbridge.store import Store
 from sapbridge.sync.engine import (
@@ -24,6 +23,7 @@ from sapbridge.sync.engine import (
     customers_of,
     run_sync,
 )
+from sapbridge.sync.partitions import partition_leases, partitions_of
 from sapbridge.sync.sources import ODataSource, RfcSource, RowSource
 
 __all__ = ["Clients", "enabled_objects", "sync_system"]

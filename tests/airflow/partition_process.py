@@ -19,8 +19,8 @@ from sapbridge.airflow.adapter import open_job_store, sync_partition
 from sapbridge.config import load_settings
 from sapbridge.errors import SapBridgeError
 from sapbridge.jobs.definition import load_job
-from sapbridge.jobs.partitions import Partition
 from sapbridge.sync import service
+from sapbridge.sync.partitions import Partition
 
 
 class GatedSource:

@@ -22,7 +22,7 @@ from sapbridge.config import SystemConfig, load_settings, project_root
 from sapbridge.errors import ConfigError
 from sapbridge.jobs.definition import load_job
 from sapbridge.jobs.runner import JobLockedError
-from sapbridge.jobs.tables import job_locks
+from sapbridge.leases.tables import job_locks
 
 
 def _settings(tmp_path, body: str):

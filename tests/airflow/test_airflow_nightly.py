@@ -20,7 +20,8 @@ from airflow_harness import SKIP_REASON, airflow_installed, nightly_project
 from sqlalchemy import func, select
 
 from sapbridge.audit.log import verify
-from sapbridge.jobs.tables import job_locks, job_steps
+from sapbridge.jobs.tables import job_steps
+from sapbridge.leases.tables import job_locks
 from sapbridge.store import open_store
 from sapbridge.store.schema import OBJECT_TABLES
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from sapbridge.audit.log import verify
 from sapbridge.config import load_settings, project_root
-from sapbridge.jobs.tables import job_locks
+from sapbridge.leases.tables import job_locks
 from sapbridge.store import open_store
 from sapbridge.store.schema import open_items, sync_runs
 from sapbridge.sync.service import sync_system

@@ -26,7 +26,9 @@ def mark(ctx, options):
 
 
 def wait(ctx, options):
-    (MARKS / "waiting").write_text(ctx.run_id, encoding="utf-8")
+    ready = MARKS / "waiting.tmp"
+    ready.write_text(ctx.run_id, encoding="utf-8")
+    ready.rename(MARKS / "waiting")  # the test sees the file only with the run id in it
     time.sleep(60)
     return StepOutcome({"waited": 1})
 

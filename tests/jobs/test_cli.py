@@ -14,7 +14,7 @@ from sqlalchemy import insert
 
 from sapbridge.cli import main
 from sapbridge.jobs.history import list_runs
-from sapbridge.jobs.tables import job_locks
+from sapbridge.leases.tables import job_locks
 from sapbridge.store import open_store
 
 from .conftest import THREE_STEPS, write_job

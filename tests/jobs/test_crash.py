@@ -13,8 +13,8 @@ import pytest
 
 from sapbridge.cli import main
 from sapbridge.jobs.history import get_run, list_runs
-from sapbridge.jobs.lock import current_holder
 from sapbridge.jobs.steps import Option, StepOutcome, register_step, text
+from sapbridge.leases.lock import current_holder
 from sapbridge.store import open_store
 
 from .conftest import write_job

@@ -28,7 +28,7 @@ def test_shipped_nightly_job_loads_with_its_four_steps_and_schedule():
 
 def test_paths_resolve_against_the_project_root_with_run_id_and_date(tmp_path, calls):
     job = load_job(write_job(tmp_path / "proj", "three", THREE_STEPS))
-    ctx = StepContext(store=None, settings=None, job="three", system="demo", company_codes=(),  # type: ignore[arg-type]
+    ctx = StepContext(bridge=None, job="three", system="demo", company_codes=(),  # type: ignore[arg-type]
                       run_id="r-1", run_date=date(2026, 11, 23), actor="ops", root=job.root, position=1)
     assert ctx.path("out/{date}/cash-{run_id}") == (tmp_path / "proj").resolve() / "out/2026-11-23/cash-r-1"
     assert ctx.path("/abs/{date}") == Path("/abs/2026-11-23")

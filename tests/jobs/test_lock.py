@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from sapbridge.jobs.lock import Acquired, Heartbeat, LockHolder, acquire, current_holder, release
-from sapbridge.jobs.tables import job_locks
+from sapbridge.leases.lock import Acquired, Heartbeat, LockHolder, acquire, current_holder, release
+from sapbridge.leases.tables import job_locks
 
 
 def dead_pid() -> int:

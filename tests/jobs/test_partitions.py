@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import insert, select
 
 from sapbridge.config import load_settings
-from sapbridge.jobs.partitions import Partition, PartitionBusyError, partition_leases, partitions_of
-from sapbridge.jobs.tables import job_locks
+from sapbridge.leases.tables import job_locks
 from sapbridge.mapping import mappings_for
 from sapbridge.store.schema import sync_runs
+from sapbridge.sync.partitions import Partition, PartitionBusyError, partition_leases, partitions_of
 from sapbridge.sync.service import sync_system
 
 from .test_lock import dead_pid

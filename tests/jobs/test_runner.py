@@ -18,9 +18,10 @@ from sapbridge.config import load_settings
 from sapbridge.errors import JobError
 from sapbridge.jobs.definition import load_job
 from sapbridge.jobs.history import get_run, list_runs
-from sapbridge.jobs.lock import current_holder
 from sapbridge.jobs.runner import EXIT_LOCKED, JobLockedError, run_job
-from sapbridge.jobs.tables import job_locks, job_runs, job_steps
+from sapbridge.jobs.tables import job_runs, job_steps
+from sapbridge.leases.lock import current_holder
+from sapbridge.leases.tables import job_locks
 
 from .conftest import THREE_STEPS, write_job
 

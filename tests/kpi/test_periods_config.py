@@ -63,7 +63,7 @@ def test_custom_section():
     ({"month_days": 45}, "month_days: must be \"actual\""),
     ({"dso_months": 0}, "dso_months: must be a whole number of at least 1"),
     ({"cei_divide_by_months": "yes"}, "cei_divide_by_months: must be true or false"),
-    ({"dso_period": 3}, "dso_period: unknown key"),
+    ({"dso_period": 3}, "has unknown key(s): dso_period"),
 ])
 def test_bad_section_is_one_line(raw, message):
     with pytest.raises(ConfigError) as caught:

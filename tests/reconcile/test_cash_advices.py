@@ -301,10 +301,12 @@ def test_two_advices_naming_one_payment_link_only_the_first(tmp_path):
 def test_the_cash_job_step_takes_advices(sqlite_store, tmp_path):
     from datetime import date as day
 
+    from sapbridge.app import Bridge
     from sapbridge.jobs.steps import STEP_KINDS, StepContext
 
     paths = _inputs(tmp_path, f"A1,{ACME},P1,1190.00,EUR,,90000011,1000.00,,\nA1,{ACME},P1,1190.00,EUR,,90000012,190.00,10.00,PRC\n")
-    ctx = StepContext(store=sqlite_store, settings=load_settings(None), job="nightly", system="demo", company_codes=(),
+    bridge = Bridge.over(sqlite_store, load_settings(None), actor="ops", run_id="r-1")
+    ctx = StepContext(bridge=bridge, job="nightly", system="demo", company_codes=(),
                       run_id="r-1", run_date=day(2026, 11, 23), actor="ops", root=tmp_path, position=1)
     options = {"payments": str(paths["payments"]), "open_items": str(paths["items"]),
                "customers": str(paths["customers"]), "advices": str(paths["advices"]), "out": "out/{run_id}"}

@@ -7,21 +7,19 @@ and they must agree on customer and currency.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sapbridge.errors import InputError
 from sapbridge.money import ZERO
 from sapbridge.reconcile.recoveries.config import RecoveriesConfig
 from sapbridge.reconcile.recoveries.model import CLAIM_STATUSES, Claim, ClaimStatus, Dispute
+from sapbridge.reconcile.recoveries.rows import Chunk, FileRows
 from sapbridge.reconcile.references import extract_candidates, normalise_reference
-from sapbridge.tabular import _parse_date, _parse_money, _raw_rows
+from sapbridge.tabular import _parse_date, _parse_money
 
 __all__ = [
     "CLAIM_COLUMNS",
@@ -73,72 +71,6 @@ def claim_references(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-class _Rows:
-    """The data rows of a CSV or XLSX file, with their row numbers (row 1 is the header)."""
-
-    def __init__(self, path: Path, columns: Sequence[str], required: Sequence[str]) -> None:
-        self.path = path
-        self.columns = columns
-        self.required = required
-        self.names: list[str] = []
-        self.text_only = path.suffix.lower() not in {".xlsx", ".xlsm"}
-        """True for CSV: every value is a string (XLSX cells may be numbers or dates)."""
-
-    def fail(self, problem: str, row: int | None = None) -> InputError:
-        return InputError(problem, path=str(self.path), row=row)
-
-    def column_table(self) -> tuple[list[int], dict[str, list[Any]]]:
-        """Row numbers, and the values of each present column (absent ones are all empty)."""
-        raw = _raw_rows(self.path)
-        try:
-            header = next(raw, None)
-            if header is None:
-                raise self.fail("empty file (no header row)")
-            indices = self._header(header)
-            rows = list(raw)
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise self.fail(f"unreadable: {exc}") from None
-        if self._rectangular(rows, max(indices) + 1):
-            numbers = list(range(2, len(rows) + 2))
-        else:
-            numbers, rows = self._tidy(rows, max(indices) + 1)
-        if not rows:
-            raise self.fail("no data rows")
-        columns = list(zip(*rows, strict=False))  # rows may run on past the last column we read
-        blank = [""] * len(numbers)
-        table = {name: list(columns[index]) for name, index in zip(self.names, indices, strict=True)}
-        return numbers, {name: table.get(name, blank) for name in self.columns}
-
-    def _header(self, header: list[Any]) -> list[int]:
-        positions = {str(name).strip().lower(): i for i, name in enumerate(header)}
-        missing = [name for name in self.required if name not in positions]
-        if missing:
-            raise self.fail(f"missing column(s): {', '.join(missing)}", row=1)
-        self.names = [name for name in self.columns if name in positions]
-        return [positions[name] for name in self.names]
-
-    def _rectangular(self, rows: list[list[Any]], width: int) -> bool:
-        """True when every row is wide enough and none is blank (checked without a Python loop)."""
-        if not rows or not self.text_only or min(map(len, rows)) < width:
-            return False
-        return all(map(str.strip, map(itemgetter(0), rows)))
-
-    def _tidy(self, rows: list[list[Any]], width: int) -> tuple[list[int], list[list[Any]]]:
-        """Rows without the blank ones, padded to ``width``, with their row numbers."""
-        numbers: list[int] = []
-        kept: list[list[Any]] = []
-        for number, cells in enumerate(rows, start=2):
-            if _blank(cells):
-                continue
-            numbers.append(number)
-            kept.append(cells if len(cells) >= width else [*cells, *([""] * (width - len(cells)))])
-        return numbers, kept
-
-
-def _blank(cells: Sequence[Any]) -> bool:
-    return not any(cell is not None and str(cell).strip() for cell in cells)
-
-
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -147,7 +79,7 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _money(rows: _Rows, row: int, column: str, value: Any, *, required: bool = False) -> Decimal:
+def _money(rows: FileRows, row: int, column: str, value: Any, *, required: bool = False) -> Decimal:
     text = f"{Decimal(repr(value)):f}" if isinstance(value, float) else _text(value)
     if not text:
         if required:
@@ -159,7 +91,7 @@ def _money(rows: _Rows, row: int, column: str, value: Any, *, required: bool = F
         raise rows.fail(f"{column}: {exc}", row) from None
 
 
-def _date(rows: _Rows, row: int, column: str, value: Any, *, required: bool = False) -> date | None:
+def _date(rows: FileRows, row: int, column: str, value: Any, *, required: bool = False) -> date | None:
     if value.__class__ is str and len(value) == 10:
         try:  # the common case, ISO "2026-11-20"
             return date.fromisoformat(value)
@@ -184,7 +116,7 @@ def _date(rows: _Rows, row: int, column: str, value: Any, *, required: bool = Fa
         raise rows.fail(f"{column}: {exc}", row) from None
 
 
-def _required_text(rows: _Rows, row: int, column: str, value: Any, limit: int) -> str:
+def _required_text(rows: FileRows, row: int, column: str, value: Any, limit: int) -> str:
     text = _text(value)
     if not text:
         raise rows.fail(f"{column} is empty", row)
@@ -193,7 +125,7 @@ def _required_text(rows: _Rows, row: int, column: str, value: Any, limit: int) -
     return text
 
 
-def _currency(rows: _Rows, row: int, value: Any) -> str:
+def _currency(rows: FileRows, row: int, value: Any) -> str:
     text = _text(value).upper()
     if len(text) != 3 or not text.isalpha():
         raise rows.fail(f"currency: not an ISO currency code: {text!r}", row)
@@ -228,15 +160,15 @@ class _ClaimLines:
 
 def read_claims(path: str | Path) -> list[Claim]:
     """Claims of a CSV or XLSX file, lines with one ``claim_id`` summed into one claim."""
-    rows = _Rows(Path(path), CLAIM_COLUMNS, _CLAIM_REQUIRED)
-    numbers, table = rows.column_table()
-    fast = _plain_claims(table) if rows.text_only else None
+    rows = FileRows(Path(path), CLAIM_COLUMNS, _CLAIM_REQUIRED)
+    fast = _plain_file(rows, _plain_claims) if rows.text_only else None
     if fast is not None:
         return fast
     claims: dict[str, _ClaimLines] = {}
-    for position, number in enumerate(numbers):
-        raw = {name: values[position] for name, values in table.items()}
-        _add_claim_line(rows, number, raw, claims)
+    for numbers, table in rows.chunks():
+        for position, number in enumerate(numbers):
+            raw = {name: values[position] for name, values in table.items()}
+            _add_claim_line(rows, number, raw, claims)
     for lines in claims.values():
         if lines.amount <= ZERO:
             raise rows.fail(f"claim {lines.claim_id}: amount must be positive, not {lines.amount}",
@@ -258,12 +190,12 @@ def _plain_claims(table: dict[str, list[Any]]) -> list[Claim] | None:
         customers = _plain_lookup(_plain_texts(table["customer"], limit=80), _plain_customer)
         currencies = _plain_lookup(table["currency"], _plain_currency)
         statuses = _plain_lookup(table["status"], _plain_status)
-        amounts = _plain_amounts(table["amount"], required=True)
+        amounts = _plain_amounts(table["amount"], required=True, summed=True)
         recovered_text = table["recovered_amount"]
         if any(status == "recovered" and not text.strip()
                for status, text in zip(statuses, recovered_text, strict=True)):
             return None
-        recovered = [ZERO + amount for amount in _plain_amounts(recovered_text, required=False)]
+        recovered = _plain_amounts(recovered_text, required=False, summed=True)
         claim_dates = _plain_dates(table["claim_date"])
         recovered_on = _plain_dates(table["recovered_on"])
     except _NotPlain:
@@ -273,8 +205,8 @@ def _plain_claims(table: dict[str, list[Any]]) -> list[Claim] | None:
     references = [value.strip() for value in table["reference"]]
     return list(map(Claim, claim_ids, customers, claim_dates,
                     [claim_references(text) if text else () for text in references], references,
-                    [ZERO + amount for amount in amounts], currencies, statuses, recovered,
-                    recovered_on, [value.strip() for value in table["reason"]]))
+                    amounts, currencies, statuses, recovered, recovered_on,
+                    _shared(table["reason"], str.strip)))
 
 
 def _plain_customer(value: str) -> str | None:
@@ -287,7 +219,7 @@ def _plain_status(value: str) -> str | None:
     return status if status in CLAIM_STATUSES else None
 
 
-def _add_claim_line(rows: _Rows, number: int, raw: dict[str, Any],
+def _add_claim_line(rows: FileRows, number: int, raw: dict[str, Any],
                     claims: dict[str, _ClaimLines]) -> None:
     claim_id = _required_text(rows, number, "claim_id", raw["claim_id"], _CLAIM_ID_MAX)
     customer = normalise_customer(_required_text(rows, number, "customer", raw["customer"], 80))
@@ -344,21 +276,42 @@ def known_statuses(config: RecoveriesConfig) -> str:
 
 def read_disputes(path: str | Path, config: RecoveriesConfig) -> list[Dispute]:
     """Dispute cases of a CSV or XLSX file with :data:`DISPUTE_COLUMNS`."""
-    rows = _Rows(Path(path), DISPUTE_COLUMNS, _DISPUTE_REQUIRED)
-    numbers, table = rows.column_table()
-    fast = _plain_disputes(table, config) if rows.text_only else None
+    rows = FileRows(Path(path), DISPUTE_COLUMNS, _DISPUTE_REQUIRED)
+    fast = _plain_file(rows, lambda table: _plain_disputes(table, config)) if rows.text_only else None
     if fast is not None:
         return fast
     seen: dict[str, int] = {}
     result: list[Dispute] = []
-    for position, number in enumerate(numbers):
-        raw = {name: values[position] for name, values in table.items()}
-        case_id = _required_text(rows, number, "case_id", raw["case_id"], _CASE_ID_MAX)
-        if case_id in seen:
-            raise rows.fail(f"case {case_id} appears twice (first on row {seen[case_id]})", number)
-        seen[case_id] = number
-        result.append(_dispute(rows, number, raw, case_id, config))
+    for numbers, table in rows.chunks():
+        for position, number in enumerate(numbers):
+            raw = {name: values[position] for name, values in table.items()}
+            case_id = _required_text(rows, number, "case_id", raw["case_id"], _CASE_ID_MAX)
+            if case_id in seen:
+                raise rows.fail(f"case {case_id} appears twice (first on row {seen[case_id]})", number)
+            seen[case_id] = number
+            result.append(_dispute(rows, number, raw, case_id, config))
     return result
+
+
+Record = TypeVar("Record", Claim, Dispute)
+
+
+def _plain_file(rows: FileRows, read_chunk: Callable[[dict[str, list[Any]]], list[Record] | None],
+                ) -> list[Record] | None:
+    """Every record of a plain file, read a chunk at a time; None as soon as one chunk is not
+    plain or an id (the records' first field) repeats, and the row-by-row reader reads the file."""
+    records: list[Record] = []
+    ids: set[str] = set()
+    chunk: Chunk
+    for chunk in rows.chunks():
+        found = read_chunk(chunk[1])
+        if found is None:
+            return None
+        ids.update(record[0] for record in found)
+        records += found
+        if len(ids) != len(records):
+            return None
+    return records
 
 
 class _NotPlain(Exception):
@@ -377,7 +330,7 @@ def _plain_disputes(table: dict[str, list[Any]], config: RecoveriesConfig) -> li
         case_ids = _plain_texts(table["case_id"], limit=_CASE_ID_MAX)
         if len(set(case_ids)) != len(case_ids):
             return None
-        statuses = [value.strip() for value in table["status"]]
+        statuses = _shared(table["status"], str.strip)
         closed = _plain_lookup(statuses, lambda status: case_closed(status, config))
         customers = _plain_lookup(_plain_texts(table["customer"], limit=80), normalise_customer)
         currencies = _plain_lookup(table["currency"], _plain_currency)
@@ -387,8 +340,8 @@ def _plain_disputes(table: dict[str, list[Any]], config: RecoveriesConfig) -> li
         dates = {name: _plain_dates(table[name]) for name in ("created_on", "closed_on")}
     except _NotPlain:
         return None
-    texts = {name: [value.strip() for value in table[name]]
-             for name in ("company_code", "reason", "invoice_reference")}
+    texts = {name: _shared(table[name], str.strip) for name in ("company_code", "reason")}
+    texts["invoice_reference"] = [value.strip() for value in table["invoice_reference"]]
     return list(map(Dispute, case_ids, texts["company_code"], customers, closed, statuses,
                     texts["reason"], money["original_amount"], money["disputed_amount"],
                     money["paid_amount"], money["credited_amount"], money["written_off_amount"],
@@ -404,10 +357,11 @@ def _plain_texts(values: list[str], *, limit: int) -> list[str]:
 
 def _plain_lookup(values: list[str], convert: Callable[[str], Any]) -> list[Any]:
     """``convert`` applied once per distinct value; a None result is not plain."""
-    mapping = {value: convert(value) for value in set(values)}
-    if any(result is None for result in mapping.values()):
+    distinct = set(values)
+    mapping = dict(zip(distinct, map(convert, distinct), strict=True))
+    if None in mapping.values():
         raise _NotPlain
-    return [mapping[value] for value in values]
+    return list(map(mapping.__getitem__, values))
 
 
 def _plain_currency(value: str) -> str | None:
@@ -415,11 +369,18 @@ def _plain_currency(value: str) -> str | None:
     return code if len(code) == 3 and code.isalpha() else None
 
 
-def _plain_amounts(values: list[str], *, required: bool) -> list[Decimal]:
+def _plain_amounts(values: list[str], *, required: bool, summed: bool = False) -> list[Decimal]:
+    """``summed``: each amount as a sum from zero gives it (the row-by-row claims reader adds
+    up a claim's lines)."""
     if required and not all(values):
         raise _NotPlain
+
+    def parse(value: str) -> Decimal:
+        amount = _parse_money(value) if value else ZERO
+        return ZERO + amount if summed else amount
+
     try:
-        return [_parse_money(value) if value else ZERO for value in values]
+        return _shared(values, parse)
     except ValueError:
         raise _NotPlain from None
 
@@ -428,12 +389,23 @@ def _plain_dates(values: list[str]) -> list[date | None]:
     if not set(map(len, values)) <= {0, 10}:
         raise _NotPlain
     try:
-        return [date.fromisoformat(value) if value else None for value in values]
+        return _shared(values, lambda value: date.fromisoformat(value) if value else None)
     except ValueError:
         raise _NotPlain from None
 
 
-def _dispute(rows: _Rows, number: int, raw: dict[str, Any], case_id: str,
+def _shared(values: list[str], convert: Callable[[str], Any]) -> list[Any]:
+    """``convert`` applied once per distinct value, every equal value sharing one result.
+
+    Amounts of 0, the same few dates and statuses repeat over a million cases: one object each
+    instead of one per row keeps the cases several hundred MB smaller.
+    """
+    distinct = set(values)
+    mapping = dict(zip(distinct, map(convert, distinct), strict=True))
+    return list(map(mapping.__getitem__, values))
+
+
+def _dispute(rows: FileRows, number: int, raw: dict[str, Any], case_id: str,
              config: RecoveriesConfig) -> Dispute:
     status = _text(raw["status"])
     closed = case_closed(status, config)

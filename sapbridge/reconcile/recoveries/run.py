@@ -24,7 +24,7 @@ from sapbridge.reconcile.bulk import no_cyclic_gc
 from sapbridge.reconcile.recoveries.classify import classify
 from sapbridge.reconcile.recoveries.config import RecoveriesConfig
 from sapbridge.reconcile.recoveries.inputs import read_claims, read_disputes
-from sapbridge.reconcile.recoveries.model import RecoveriesResult
+from sapbridge.reconcile.recoveries.model import RecoveriesResult, ResultRow
 from sapbridge.reconcile.recoveries.outputs import build_outputs, publish, summarise, totals
 from sapbridge.reconcile.recoveries.stored import load_store_disputes
 from sapbridge.reconcile.tables import reconcile_runs, recovery_claims
@@ -84,6 +84,20 @@ def run_recoveries(store: Store, settings: Settings, *, system: str, claims: Pat
                      result=result)
 
 
+_BATCH = 5000
+"""Claim rows per INSERT."""
+
+
+def _claim_row(run_id: str, system: str, row: ResultRow) -> dict[str, Any]:
+    claim = row.claim
+    assert claim is not None
+    return {"run_id": run_id, "claim_id": claim.claim_id, "system": system,
+            "customer": claim.customer, "currency": claim.currency, "claim_amount": claim.amount,
+            "recovered_amount": claim.recovered_amount, "claim_status": claim.status,
+            "category": row.category, "case_id": row.dispute.case_id if row.dispute is not None else None,
+            "owner": row.owner}
+
+
 def _record(conn: Connection, *, run_id: str, system: str, actor: str, started: datetime,
             inputs: dict[str, Any], summary: dict[str, Any], result: RecoveriesResult) -> None:
     conn.execute(insert(reconcile_runs).values(
@@ -91,14 +105,8 @@ def _record(conn: Connection, *, run_id: str, system: str, actor: str, started: 
         finished_at=datetime.now(UTC), inputs=json.dumps(inputs, sort_keys=True),
         summary=json.dumps(summary, sort_keys=True),
     ))
-    rows = [
-        {"run_id": run_id, "claim_id": row.claim.claim_id, "system": system,
-         "customer": row.claim.customer, "currency": row.claim.currency,
-         "claim_amount": row.claim.amount, "recovered_amount": row.claim.recovered_amount,
-         "claim_status": row.claim.status, "category": row.category,
-         "case_id": row.dispute.case_id if row.dispute is not None else None, "owner": row.owner}
-        for row in result.rows if row.claim is not None
-    ]
-    for start in range(0, len(rows), 5000):
-        conn.execute(insert(recovery_claims), rows[start:start + 5000])
+    claimed = [row for row in result.rows if row.claim is not None]
+    for start in range(0, len(claimed), _BATCH):  # a batch of dicts at a time, not 200k at once
+        conn.execute(insert(recovery_claims), [_claim_row(run_id, system, row)
+                                               for row in claimed[start:start + _BATCH]])
     audit.record(conn, action="reconcile_recoveries", actor=actor[:64], run_id=run_id, detail=summary)

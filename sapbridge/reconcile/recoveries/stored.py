@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy import select
 
 from sapbridge.errors import ReconciliationError
@@ -14,6 +16,14 @@ from sapbridge.store.schema import disputes as disputes_table
 
 __all__ = ["load_store_disputes"]
 
+T = TypeVar("T")
+
+
+def _once(seen: dict[object, object], value: T) -> T:
+    """The first equal value read, so codes, statuses and dates repeated over a million cases
+    are one object each rather than one per case."""
+    return seen.setdefault(value, value)  # type: ignore[return-value]
+
 
 def load_store_disputes(store: Store, system: str, config: RecoveriesConfig) -> list[Dispute]:
     """The dispute cases sync wrote for ``system``; a case SAP no longer returns counts as closed."""
@@ -25,9 +35,10 @@ def load_store_disputes(store: Store, system: str, config: RecoveriesConfig) -> 
         table.c.closed_on, table.c.status,
     ).where(table.c.system == system).order_by(table.c.case_id)
     result: list[Dispute] = []
+    seen: dict[object, object] = {}
     with store.engine.connect() as conn:
-        for row in conn.execute(query):
-            status = row.case_status or ""
+        for row in conn.execution_options(yield_per=10_000).execute(query):
+            status = _once(seen, row.case_status or "")
             closed = case_closed(status, config)
             if closed is None:
                 raise ReconciliationError(
@@ -35,14 +46,16 @@ def load_store_disputes(store: Store, system: str, config: RecoveriesConfig) -> 
                     f"{status!r} (known: {known_statuses(config)}; set [recoveries] open_statuses "
                     f"and closed_statuses)")
             result.append(Dispute(
-                case_id=row.case_id, company_code=row.company_code or "",
-                customer=row.customer or "", closed=closed or row.status == "cleared",
-                case_status=status, reason=row.reason or "",
+                case_id=row.case_id, company_code=_once(seen, row.company_code or ""),
+                customer=_once(seen, row.customer or ""),
+                closed=closed or row.status == "cleared", case_status=status,
+                reason=_once(seen, row.reason or ""),
                 original_amount=row.original_amount or ZERO, disputed_amount=row.disputed_amount or ZERO,
                 paid_amount=row.paid_amount or ZERO, credited_amount=row.credited_amount or ZERO,
-                written_off_amount=row.written_off_amount or ZERO, currency=row.currency or "",
-                invoice_reference=row.invoice_reference or "", created_on=row.created_on,
-                closed_on=row.closed_on,
+                written_off_amount=row.written_off_amount or ZERO,
+                currency=_once(seen, row.currency or ""),
+                invoice_reference=row.invoice_reference or "", created_on=_once(seen, row.created_on),
+                closed_on=_once(seen, row.closed_on),
             ))
     if not result:
         raise ReconciliationError(f"no dispute cases for system {system} in the store; run "

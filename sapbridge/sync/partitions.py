@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from sapbridge.errors import JobError
-from sapbridge.jobs.lock import Acquired, Heartbeat, LockHolder, acquire, release
+from sapbridge.leases.lock import Acquired, Heartbeat, LockHolder, acquire, release
 from sapbridge.mapping import DatasetMapping
 from sapbridge.sync.engine import OBJECTS, datasets_for
 

@@ -25,7 +25,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from sapbridge.jobs.tables import job_locks
+from sapbridge.leases.tables import job_locks
 from sapbridge.logs import get_logger
 
 __all__ = ["HEARTBEAT", "LEASE", "Acquired", "Heartbeat", "LockHolder", "acquire",
