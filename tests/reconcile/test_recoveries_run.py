@@ -22,6 +22,7 @@ from sapbridge.config import load_settings, project_root
 from sapbridge.reconcile.recoveries import CATEGORIES, run_recoveries
 from sapbridge.reconcile.tables import reconcile_runs, recovery_claims
 from sapbridge.sheetstyle import money_format
+from sapbridge.store.schema import customers
 from sapbridge.sync.service import sync_system
 from sapbridge.tabular import Column, read_table
 
@@ -214,3 +215,23 @@ def test_an_unknown_case_status_in_the_store_names_the_case(sqlite_store, tmp_pa
                                         r"case status '99' \(known: 10, 20, 30, CLOSED, OPEN; set"):
         run_recoveries(sqlite_store, settings, system="demo", claims=SAMPLE, out=tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_by_customer_sheet_names_the_customers_the_store_knows(store, tmp_path):
+    settings = load_settings(None)
+    sync_system(settings, store, system="demo", objects=["disputes", "customers"], run_id=str(uuid.uuid4()),
+                actor="tester")
+    with store.engine.connect() as conn:
+        known = dict(conn.execute(select(customers.c.customer, customers.c.name)).all())
+    result = run_recoveries(store, settings, system="demo", claims=SAMPLE, out=tmp_path / "out",
+                            as_of=date(2026, 11, 20))
+    sheet = load_workbook(tmp_path / "out" / "recoveries.xlsx")["By customer"]
+    header = [c.value for c in sheet[1]]
+    assert header[:3] == ["Customer", "Name", "Currency"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    involved = {row.claim.customer if row.claim is not None else row.dispute.customer
+                for row in result.result.rows}
+    assert {r[0] for r in rows} == involved
+    for customer, name, *_ in rows:
+        assert (name or "") == (known.get(customer) or "")
+    assert any(name for _, name, *_ in rows)

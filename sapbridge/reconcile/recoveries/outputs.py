@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -149,7 +150,8 @@ def _words(category: str) -> str:
     return category.replace("_", " ").capitalize()
 
 
-def _workbook_sheets(result: RecoveriesResult, sums: Totals) -> dict[str, SheetSpec]:
+def _workbook_sheets(result: RecoveriesResult, sums: Totals,
+                     names: Mapping[str, str]) -> dict[str, SheetSpec]:
     def owner(category: Category) -> str:
         return result.owners.get(category, OWNERS[category])
 
@@ -160,8 +162,8 @@ def _workbook_sheets(result: RecoveriesResult, sums: Totals) -> dict[str, SheetS
         "By category": (["category", "owner", "currency", *_TOTAL_COLUMNS],
                         [[_words(category), owner(category), currency, *group.amounts()]
                          for (category, currency), group in by_category]),
-        "By customer": (["customer", "currency", *_TOTAL_COLUMNS],
-                        [[customer, currency, *group.amounts()]
+        "By customer": (["customer", "name", "currency", *_TOTAL_COLUMNS],
+                        [[customer, names.get(customer, ""), currency, *group.amounts()]
                          for (customer, currency), group in sorted(sums.by_customer.items())]),
         "By owner": (["owner", "category", "currency", *_TOTAL_COLUMNS],
                      [[owner(category), _words(category), currency, *group.amounts()]
@@ -176,8 +178,13 @@ def _write_rows(target: Path, rows: list[ResultRow]) -> None:
         writer.writerows(csv_fields(row_values(row)) for row in rows)
 
 
-def build_outputs(result: RecoveriesResult, out: Path, sums: Totals | None = None) -> Path:
-    """Write every file into a fresh temporary folder beside ``out``; returns that folder."""
+def build_outputs(result: RecoveriesResult, out: Path, sums: Totals | None = None,
+                  names: Mapping[str, str] | None = None) -> Path:
+    """Write every file into a fresh temporary folder beside ``out``; returns that folder.
+
+    ``names`` gives the workbook's customer names (customer number -> name); a customer
+    without one gets an empty name.
+    """
     target = Path(out)
     if target.exists() and not target.is_dir():
         raise ReconciliationError(f"--out {target} exists and is not a folder")
@@ -186,7 +193,8 @@ def build_outputs(result: RecoveriesResult, out: Path, sums: Totals | None = Non
     try:
         for category, rows in result.by_category().items():
             _write_rows(staging / f"{category}.csv", rows)
-        write_table_workbook(staging / WORKBOOK, _workbook_sheets(result, sums or totals(result)),
+        sheets = _workbook_sheets(result, sums or totals(result), names or {})
+        write_table_workbook(staging / WORKBOOK, sheets,
                              money_columns=lambda name: name.endswith("_amount"))
         apply_umask(staging)
     except BaseException:

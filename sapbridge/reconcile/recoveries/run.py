@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from sapbridge.audit import log as audit
@@ -29,6 +29,7 @@ from sapbridge.reconcile.recoveries.outputs import build_outputs, publish, summa
 from sapbridge.reconcile.recoveries.stored import load_store_disputes
 from sapbridge.reconcile.tables import reconcile_runs, recovery_claims
 from sapbridge.store import Store
+from sapbridge.store.schema import customers
 
 __all__ = ["KIND", "RunResult", "run_recoveries"]
 
@@ -72,7 +73,7 @@ def run_recoveries(store: Store, settings: Settings, *, system: str, claims: Pat
         result = classify(claim_records, cases, config, day)
         sums = totals(result)
         summary = {"run_id": run_id, "system": system_name, **summarise(result, sums)}
-        staging = build_outputs(result, Path(out), sums)
+        staging = build_outputs(result, Path(out), sums, _customer_names(store, system_name))
         try:
             with store.engine.begin() as conn:
                 _record(conn, run_id=run_id, system=system_name, actor=actor, started=started,
@@ -82,6 +83,14 @@ def run_recoveries(store: Store, settings: Settings, *, system: str, claims: Pat
             shutil.rmtree(staging, ignore_errors=True)
     return RunResult(run_id=run_id, out=Path(out), summary=summary, needs_review=result.needs_review,
                      result=result)
+
+
+def _customer_names(store: Store, system: str) -> dict[str, str]:
+    """Customer number -> name of the system's customers in the store, for the workbook."""
+    c = customers.c
+    with store.engine.connect() as conn:
+        return {row.customer: row.name for row in conn.execute(
+            select(c.customer, c.name).where(c.system == system, c.status == "open", c.name.is_not(None)))}
 
 
 _BATCH = 5000
