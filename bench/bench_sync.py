@@ -43,9 +43,9 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 CODE = Path(os.environ.get("BENCH_SAPBRIDGE_ROOT", ROOT))
 """Whose sapbridge the children import: this checkout, or the one given by --compare-with."""
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(CODE))
 
-from devtools.demo.shapes import metadata_xml  # noqa: E402
 from sapbridge.config import load_settings  # noqa: E402
 from sapbridge.mapping import load_mapping  # noqa: E402
 from sapbridge.transport.base import HttpResponse  # noqa: E402
@@ -103,6 +103,8 @@ class GeneratedCube:
     def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
                 params: Mapping[str, str] | None = None, data: Any = None,
                 timeout: float | None = None) -> HttpResponse:
+        from devtools.demo.shapes import metadata_xml  # only this checkout records
+
         parts = urlsplit(url)
         if parts.path.endswith("$metadata"):
             return HttpResponse(200, metadata_xml(SERVICE), {"content-type": "application/xml"}, url)

@@ -26,8 +26,9 @@ from sapbridge.logs import get_logger
 from sapbridge.mapping import DatasetMapping, ODataRoute, RfcRoute
 from sapbridge.store import Store
 from sapbridge.store.schema import OBJECT_TABLES, customer_companies
-from sapbridge.sync.digest import canonical_digests, digest_seed, raw_digests
+from sapbridge.sync.digest import digest_seed
 from sapbridge.sync.guards import ClearPolicy, check_clear_share, check_count, column_widths
+from sapbridge.sync.pages import DatasetWork, Page, dict_page, raw_page, resync_session
 from sapbridge.sync.rows import KeyReader, PageConverter, RowConversion
 from sapbridge.sync.sources import RawBatch, RowSource
 from sapbridge.sync.state import close_interrupted, finish_run, get_bookmark, set_bookmark, start_run
@@ -209,31 +210,6 @@ def _is_incremental(mapping: DatasetMapping, route: ODataRoute | RfcRoute) -> bo
             and bool(route.incremental_field))
 
 
-@dataclass
-class _Dataset:
-    """One dataset's sync in progress: its writer, conversions and digest seeds."""
-
-    mapping: DatasetMapping
-    route_name: str
-    writer: DatasetWriter
-    source: RowSource
-    conversion: RowConversion
-    keys: KeyReader | None
-    raw_seed: int
-    row_seed: int
-    converter: PageConverter
-    policy: ClearPolicy
-
-
-@dataclass
-class _Page:
-    """A page read and classified, its rows to write perhaps still being converted."""
-
-    rows: Callable[[], list[tuple[Any, ...]]]
-    digests: list[int]
-    unchanged: list[int]
-
-
 def _sync_dataset(conn: Connection, mapping: DatasetMapping, request: SyncRequest,
                   sources: SourceFactory, converter: PageConverter, *, run_id: str, now: datetime,
                   progress: Callable[[int, int | None], None] | None) -> DatasetSummary:
@@ -248,7 +224,7 @@ def _sync_dataset(conn: Connection, mapping: DatasetMapping, request: SyncReques
     table = OBJECT_TABLES[mapping.dataset]
     writer = DatasetWriter(conn, table, columns, system=request.system, run_id=run_id, now=now)
     key_at = tuple(columns.index(k) for k in mapping.key)
-    work = _Dataset(
+    work = DatasetWork(
         mapping=mapping, route_name=route_name, writer=writer, source=sources(mapping, route_name, conn),
         conversion=RowConversion(mapping, route_name, writer.sqlite,
                                  tuple(column_widths(table, columns)), key_at),
@@ -279,7 +255,7 @@ def _sync_dataset(conn: Connection, mapping: DatasetMapping, request: SyncReques
     return result
 
 
-def _sync_partition(work: _Dataset, partition: str | None, *, since: datetime | None,
+def _sync_partition(work: DatasetWork, partition: str | None, *, since: datetime | None,
                     result: DatasetSummary, progress: Callable[[int, int | None], None] | None
                     ) -> datetime | None:
     mapping, writer = work.mapping, work.writer
@@ -291,28 +267,30 @@ def _sync_partition(work: _Dataset, partition: str | None, *, since: datetime | 
     read, written, total = 0, 0, None
     seen: list[np.ndarray[Any, Any]] = []
     newest: Any = None
-    pending: deque[_Page] = deque()
+    pending: deque[Page] = deque()
+    session = resync_session(work, scope) if since is None and not bulk else None
 
-    def finish(page: _Page) -> None:
+    def finish(page: Page) -> None:
         nonlocal written, newest
-        rows, digests = page.rows(), page.digests
+        done = page()
+        rows, digests = done.rows, done.digests
         if since is not None and mapping.keep:
             rows, digests = _keep(rows, digests, writer, mapping)
         stamp = _newest(rows, mapping, writer.columns)
         if stamp is not None and (newest is None or stamp > newest):
             newest = stamp
         written += writer.insert_new(rows, digests) if bulk else writer.upsert(rows, digests)
-        result.unchanged += len(page.unchanged)
-        if page.unchanged and since is None:
-            seen.append(np.array(page.unchanged, dtype=np.int64))
+        result.unchanged += len(done.unchanged)
+        if len(done.unchanged) and since is None:
+            seen.append(done.unchanged)
 
     for batch in work.source.batches(partition, since, progress):
         read += len(batch)
         if isinstance(batch, RawBatch):
             total = batch.total if batch.total is not None else total
-            pending.append(_raw_page(work, batch.raws, bulk=bulk))
+            pending.append(session.submit(batch.raws) if session else raw_page(work, batch.raws, bulk=bulk))
         else:
-            pending.append(_dict_page(work, batch, bulk=bulk))
+            pending.append(dict_page(work, batch, bulk=bulk))
         while len(pending) > work.converter.depth:
             finish(pending.popleft())
     while pending:
@@ -324,46 +302,14 @@ def _sync_partition(work: _Dataset, partition: str | None, *, since: datetime | 
     result.updated += written - inserted
     result.skipped = result.read - result.inserted - result.updated - result.unchanged
     if since is None:
-        result.cleared += _clear_unseen(work, scope, seen, where=where, open_before=open_before, read=read)
+        stored = session.unseen() if session else work.writer.unwritten_open_digests(scope)
+        result.cleared += _clear_unseen(work, scope, stored, seen, where=where, open_before=open_before,
+                                        read=read)
     return _as_datetime(newest)
 
 
-def _classify(work: _Dataset, keys: Sequence[tuple[Any, ...]], digests: Sequence[int]
-              ) -> tuple[list[int], list[int]]:
-    """Positions of rows to write (new, changed, or reopened) and digests of unchanged rows."""
-    write = work.writer.to_write(keys, digests)
-    chosen = set(write)
-    unchanged = [d for i, d in enumerate(digests) if i not in chosen]
-    return write, unchanged
-
-
-def _raw_page(work: _Dataset, raws: list[Any], *, bulk: bool) -> _Page:
-    digests = raw_digests(raws, work.raw_seed)
-    if bulk:
-        return _Page(work.converter.submit(work.conversion, raws), digests, [])
-    if work.keys is None:
-        rows = work.conversion.json_rows(b"[" + b",".join(raws) + b"]")
-        keys = [tuple(row[i] for i in work.conversion.key_at) for row in rows]
-        write, unchanged = _classify(work, keys, digests)
-        chosen = [rows[i] for i in write]
-        return _Page(lambda: chosen, [digests[i] for i in write], unchanged)
-    write, unchanged = _classify(work, work.keys.keys(raws), digests)
-    return _Page(work.converter.submit(work.conversion, [raws[i] for i in write]),
-                 [digests[i] for i in write], unchanged)
-
-
-def _dict_page(work: _Dataset, batch: Sequence[Mapping[str, Any]], *, bulk: bool) -> _Page:
-    rows = work.conversion.rows(batch)
-    digests = canonical_digests(rows, work.row_seed)
-    if bulk:
-        return _Page(lambda: rows, digests, [])
-    keys = [tuple(row[i] for i in work.conversion.key_at) for row in rows]
-    write, unchanged = _classify(work, keys, digests)
-    chosen = [rows[i] for i in write]
-    return _Page(lambda: chosen, [digests[i] for i in write], unchanged)
-
-
-def _clear_unseen(work: _Dataset, scope: tuple[str, str] | None, seen: list[np.ndarray[Any, Any]],
+def _clear_unseen(work: DatasetWork, scope: tuple[str, str] | None,
+                  stored: tuple[np.ndarray[Any, Any], int], seen: list[np.ndarray[Any, Any]],
                   *, where: str, open_before: int, read: int) -> int:
     """Clear the open rows the snapshot did not see, unless that is more than the policy allows.
 
@@ -371,7 +317,7 @@ def _clear_unseen(work: _Dataset, scope: tuple[str, str] | None, seen: list[np.n
     unchanged were seen. A digest shared by two keys can only keep a row open, never clear one
     that was seen.
     """
-    digests, missing = work.writer.unwritten_open_digests(scope)
+    digests, missing = stored
     seen_digests = np.concatenate(seen) if seen else np.empty(0, dtype=np.int64)
     unseen = digests[~np.isin(digests, seen_digests)]
     check_clear_share(where, to_clear=len(unseen) + missing, open_before=open_before, read=read,

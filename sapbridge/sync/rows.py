@@ -48,7 +48,8 @@ class RowConversion:
         return self.rows(orjson.loads(payload))
 
 
-def _convert_json(conversion: RowConversion, payload: bytes) -> list[tuple[Any, ...]]:
+def _convert_json(_state: dict[str, Any], conversion: RowConversion, payload: bytes
+                  ) -> list[tuple[Any, ...]]:
     return conversion.json_rows(payload)
 
 
@@ -73,7 +74,11 @@ class KeyReader:
 
     def keys(self, raws: Sequence[Any]) -> list[tuple[Any, ...]]:
         """The canonical key of each raw entity, in order."""
-        decoded = self.decode(b"[" + b",".join(raws) + b"]")
+        return self.keys_of(b"[" + b",".join(raws) + b"]")
+
+    def keys_of(self, payload: bytes) -> list[tuple[Any, ...]]:
+        """The canonical key of each entity of a JSON array, in order."""
+        decoded = self.decode(payload)
         columns = [convert(list(map(attrgetter(f"k{i}"), decoded)))
                    for i, convert in enumerate(self.converters)]
         return list(zip(*columns, strict=True))
@@ -91,18 +96,31 @@ class PageConverter:
     depth: int = 2
     """Pages converted ahead of the writer at most."""
     _worker: ConversionWorker | None = field(default=None, repr=False)
+    _state: dict[str, Any] = field(default_factory=dict, repr=False)
+    """What calls handled in this process keep between pages (the worker keeps its own)."""
 
     def submit(self, conversion: RowConversion, raws: Sequence[Any]) -> Callable[[], list[tuple[Any, ...]]]:
         """Start converting raw entities; the returned callable waits for the rows."""
         if not raws:
             return list
         payload = b"[" + b",".join(raws) + b"]"
-        if len(raws) < self.min_rows:
-            rows = conversion.json_rows(payload)
-            return lambda: rows
+        return self.call(_convert_json, conversion, payload, in_worker=self.in_worker(len(raws)))
+
+    def in_worker(self, rows: int) -> bool:
+        """Whether to hand a page of this many rows to the worker: when it is big enough and the
+        worker is not already ``depth`` pages behind (then this process takes the page instead
+        of waiting, so both cores work)."""
+        return rows >= self.min_rows and (self._worker is None or self._worker.backlog() < self.depth)
+
+    def call(self, function: Callable[..., Any], *args: Any, in_worker: bool) -> Callable[[], Any]:
+        """Run ``function(state, *args)`` here or in the worker; the returned callable waits for
+        its result. Worker calls are collected in the order they were made."""
+        if not in_worker:
+            result = function(self._state, *args)
+            return lambda: result
         if self._worker is None:
             self._worker = ConversionWorker()
-        self._worker.submit(_convert_json, conversion, payload)
+        self._worker.submit(function, *args)
         return self._worker.result
 
     def close(self) -> None:

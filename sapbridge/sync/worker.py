@@ -42,7 +42,10 @@ def read_frame(stream: IO[bytes]) -> bytes | None:
 
 
 class ConversionWorker:
-    """The parent's side: send ``(function, args)`` requests, receive their results in order."""
+    """The parent's side: send ``(function, args)`` requests, receive their results in order.
+
+    The worker calls ``function(state, *args)``, with a state dict of its own kept between calls.
+    """
 
     def __init__(self) -> None:
         package_root = str(Path(__file__).resolve().parents[2])
@@ -51,6 +54,7 @@ class ConversionWorker:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         env={**os.environ, "PYTHONPATH": path})
         self._outbox: queue.Queue[bytes | None] = queue.Queue()
+        self._waiting = 0
         self._inbox: queue.Queue[bytes | None] = queue.Queue()
         self._sender = threading.Thread(target=self._send_loop, name="sync-worker-send", daemon=True)
         self._receiver = threading.Thread(target=self._receive_loop, name="sync-worker-receive",
@@ -80,10 +84,16 @@ class ConversionWorker:
     def submit(self, function: Any, *args: Any) -> None:
         """Queue a call; its result comes from a later :meth:`result`, in submission order."""
         self._outbox.put(pickle.dumps((function, args), protocol=pickle.HIGHEST_PROTOCOL))
+        self._waiting += 1
+
+    def backlog(self) -> int:
+        """Calls submitted whose results have not arrived yet (the worker's queue of work)."""
+        return self._waiting - self._inbox.qsize()
 
     def result(self) -> Any:
         """The result of the oldest call not yet collected (its exception is raised here)."""
         answer = self._inbox.get()
+        self._waiting -= 1
         if answer is None:
             msg = f"the sync's conversion worker ended unexpectedly (exit code {self.process.poll()})"
             raise SapBridgeError(msg)

@@ -17,11 +17,16 @@ __all__ = ["main", "serve"]
 
 
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
-    """The worker's side: answer each request with ``(True, result)`` or ``(False, exception)``."""
+    """The worker's side: answer each request with ``(True, result)`` or ``(False, exception)``.
+
+    Each call gets the worker's state first (what a partition's pages share, such as its stored
+    rows), then its own arguments.
+    """
+    state: dict[str, Any] = {}
     while (request := read_frame(requests)) is not None:
         function, args = pickle.loads(request)  # noqa: S301 - sent by our own parent process
         try:
-            answer: tuple[bool, Any] = (True, function(*args))
+            answer: tuple[bool, Any] = (True, function(state, *args))
         except Exception as exc:  # noqa: BLE001 - the parent re-raises it where it waits
             answer = (False, exc)
         try:

@@ -30,6 +30,9 @@ TRACKING = ("system", "status", "cleared_at", "first_seen_at", "last_seen_at", "
 _BOUND_VALUES = 30_000
 """Values bound in one comparison statement at most (SQLite binds at most 32,766)."""
 
+_STORED_CHUNK = 50_000
+"""Stored rows read at a time for a resync's comparison."""
+
 _CONFLICT_OVERRIDES: dict[str, dict[str, str]] = {
     "blocked_orders": {
         "blocked_since": (
@@ -260,6 +263,31 @@ class DatasetWriter:
         values = list(keys) if len(cols) > 1 else [k[0] for k in keys]
         query = select(*cols).where(self.table.c.system == self.system, target.in_(values))
         return {tuple(row) for row in self.conn.execute(query)}
+
+    def stored_rows(self, partition: tuple[str, str] | None
+                    ) -> Iterator[tuple[list[str], np.ndarray[Any, Any]]]:
+        """The partition's open rows in chunks: key texts (the key's columns joined by the unit
+        separator, as :func:`sapbridge.sync.known.key_texts` joins them) and digests (-1 for
+        none); a server-side cursor on PostgreSQL, so a million rows stream."""
+        marker = "?" if self.sqlite else "%s"
+        keys = " || char(31) || ".join(self.key) if self.sqlite else \
+            f"concat_ws(chr(31), {', '.join(self.key)})"
+        sql = (f"SELECT {keys}, COALESCE(row_digest, -1) FROM {self.table.name} "
+               f"WHERE system = {marker} AND status = 'open'")
+        params: list[Any] = [self.system]
+        if partition is not None:
+            sql += f" AND {self.table.c[partition[0]].name} = {marker}"
+            params.append(partition[1])
+        driver = self.conn.connection.driver_connection
+        assert driver is not None
+        cursor = driver.cursor() if self.sqlite else driver.cursor(name="sync_stored_rows")
+        try:
+            cursor.execute(sql, params)
+            while chunk := cursor.fetchmany(_STORED_CHUNK):
+                digests = np.fromiter((row[1] for row in chunk), dtype=np.int64, count=len(chunk))
+                yield [row[0] for row in chunk], digests
+        finally:
+            cursor.close()
 
     def unwritten_open_digests(self, partition: tuple[str, str] | None) -> tuple[np.ndarray[Any, Any], int]:
         """Digests of the open rows this run did not write (seen unchanged, or not seen at all),

@@ -80,9 +80,11 @@ def test_an_edited_stored_row_is_repaired_by_the_next_sync(store):
 
 def test_digest_collision_between_keys_never_loses_a_row_or_clears_a_seen_one(store, monkeypatch):
     """Every row gets the same digest, by construction: rows are still told apart by key."""
-    import sapbridge.sync.engine as engine
+    import sapbridge.sync.pages as pages
+    import sapbridge.sync.resync as resync
 
-    monkeypatch.setattr(engine, "raw_digests", lambda raws, seed: [42] * len(raws))
+    for module in (pages, resync):  # every place a page's digests are taken
+        monkeypatch.setattr(module, "raw_digests", lambda raws, seed: [42] * len(raws))
     gateway = Gateway([item(1), item(2)])
     sync(store, gateway, "r1")
     gateway.items = [item(1), item(2), item(3)]
@@ -96,6 +98,30 @@ def test_digest_collision_between_keys_never_loses_a_row_or_clears_a_seen_one(st
     # than risking a false clearing; a real 63-bit collision is about 1 in 10^18 per pair.
     assert counts["cleared"] == 0
     assert {rows["0000000002"].status, rows["0000000003"].status} == {"open"}
+
+
+def test_key_hash_collision_between_keys_never_skips_a_changed_or_new_row(store, monkeypatch):
+    """Every key hashes alike, by construction: a row is then never taken as unchanged, so
+    changed and new rows are all written and nothing unseen is lost or wrongly kept."""
+    import numpy as np
+
+    import sapbridge.sync.known as known
+    import sapbridge.sync.resync as resync
+
+    for module in (known, resync):  # the stored rows' key hashes and the read rows'
+        monkeypatch.setattr(module, "key_hashes", lambda texts: np.full(len(texts), 7, dtype=np.int64))
+    gateway = Gateway([item(1), item(2), item(3)])
+    sync(store, gateway, "r1")
+    gateway.items = [item(1, "9.99"), item(2), item(4)]
+    counts = sync(store, gateway, "r2")
+    assert (counts["read"], counts["inserted"], counts["unchanged"]) == (3, 1, 0)
+    assert counts["updated"] == 2, "rows not told apart by key hash are rewritten, not skipped"
+    rows = stored(store)
+    assert rows["0000000001"].amount == Decimal("9.99")
+    assert rows["0000000004"].status == "open"
+    # Row 3 shares its key hash with rows seen, so it counts as seen: clearing fails open.
+    assert counts["cleared"] == 0
+    assert rows["0000000003"].status == "open"
 
 
 def test_a_mapping_change_rewrites_every_row_once(store, monkeypatch):
@@ -118,3 +144,27 @@ def test_worker_process_and_in_process_conversion_store_the_same(store, worker_m
     assert rows["0000000001"].amount == Decimal("9.99")
     assert rows["0000000011"].amount == Decimal("11.50")
     assert rows["0000000011"].customer == "0000100001"
+
+
+def test_pages_split_between_the_worker_and_this_process_give_exact_counts(store, monkeypatch):
+    """When the worker falls behind, the writer's process takes pages itself: the partition's
+    seen rows are then the union of both sides', and nothing is counted twice or lost."""
+    from itertools import count
+
+    from sapbridge.sync.rows import PageConverter
+
+    turns = count()
+    monkeypatch.setattr(PageConverter, "in_worker", lambda self, rows: next(turns) % 2 == 0)
+    gateway = Gateway([item(i) for i in range(1, 14)])
+    assert sync(store, gateway, "r1")["inserted"] == 13
+    gateway.items[0] = item(1, "7.00")
+    gateway.items[12] = item(13, "8.00")
+    del gateway.items[6]
+    gateway.items.append(item(40))
+    counts = sync(store, gateway, "r2")
+    assert counts == {"read": 13, "inserted": 1, "updated": 2, "unchanged": 10, "cleared": 1}
+    rows = stored(store)
+    assert (rows["0000000001"].amount, rows["0000000013"].amount) == (Decimal("7.00"), Decimal("8.00"))
+    assert rows["0000000007"].status == "cleared"
+    assert {r.last_seen_run for d, r in rows.items() if d not in {"0000000001", "0000000013",
+                                                                   "0000000040", "0000000007"}} == {"r1"}
