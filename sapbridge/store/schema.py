@@ -46,12 +46,14 @@ metadata = MetaData()
 
 def _tracking() -> list[Column[object]]:
     """Columns every synced row carries: when sync first saw it and last wrote it, in which run,
-    and the digest of its SAP content (a sync rewrites a row only when the digest changes)."""
+    and the 128-bit digest of its SAP content as two halves (a sync rewrites a row only when
+    the digest changes)."""
     return [
         Column("first_seen_at", UtcDateTime, nullable=False),
         Column("last_seen_at", UtcDateTime, nullable=False),
         Column("last_seen_run", String(36), nullable=False),
         Column("row_digest", BigInteger),
+        Column("row_check", BigInteger),
     ]
 
 
@@ -346,3 +348,13 @@ def _add_cleared_items(conn: Connection) -> None:
     if "rejection_status" not in {c["name"] for c in known.get_columns(blocked_orders.name)}:
         kind = blocked_orders.c.rejection_status.type.compile(dialect=conn.dialect)
         conn.execute(text(f"ALTER TABLE {blocked_orders.name} ADD COLUMN rejection_status {kind}"))
+
+
+@migration("core", 5, "the second half of each synced row's digest (row_check)")
+def _row_checks(conn: Connection) -> None:
+    """Rows stored before it have no ``row_check``: the next resync rewrites each of them once."""
+    known = inspect(conn)
+    for table in OBJECT_TABLES.values():
+        if "row_check" not in {c["name"] for c in known.get_columns(table.name)}:
+            kind = table.c.row_check.type.compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN row_check {kind}"))

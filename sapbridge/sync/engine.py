@@ -21,14 +21,15 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from sapbridge.audit import log as audit
-from sapbridge.errors import ConfigError
+from sapbridge.errors import ConfigError, SapBridgeError
 from sapbridge.logs import get_logger
 from sapbridge.mapping import DatasetMapping, ODataRoute, RfcRoute
 from sapbridge.store import Store
 from sapbridge.store.schema import OBJECT_TABLES, customer_companies
-from sapbridge.sync.digest import digest_seed
+from sapbridge.sync.digest import Digests, digest_seed
 from sapbridge.sync.guards import ClearPolicy, check_clear_share, check_count, column_widths
 from sapbridge.sync.pages import DatasetWork, Page, dict_page, raw_page, resync_session
+from sapbridge.sync.resync import ResyncSession
 from sapbridge.sync.rows import KeyReader, PageConverter, RowConversion
 from sapbridge.sync.sources import RawBatch, RowSource
 from sapbridge.sync.state import close_interrupted, finish_run, get_bookmark, set_bookmark, start_run
@@ -268,7 +269,7 @@ def _sync_partition(work: DatasetWork, partition: str | None, *, since: datetime
     seen: list[np.ndarray[Any, Any]] = []
     newest: Any = None
     pending: deque[Page] = deque()
-    session = resync_session(work, scope) if since is None and not bulk else None
+    session: ResyncSession | None = None
 
     def finish(page: Page) -> None:
         nonlocal written, newest
@@ -281,16 +282,21 @@ def _sync_partition(work: DatasetWork, partition: str | None, *, since: datetime
             newest = stamp
         written += writer.insert_new(rows, digests) if bulk else writer.upsert(rows, digests)
         result.unchanged += len(done.unchanged)
-        if len(done.unchanged) and since is None:
+        if len(done.unchanged) and since is None and session is None:
             seen.append(done.unchanged)
 
     for batch in work.source.batches(partition, since, progress):
+        if isinstance(batch, RawBatch) and read == 0 and since is None and not bulk:
+            session = resync_session(work, scope)
         read += len(batch)
         if isinstance(batch, RawBatch):
             total = batch.total if batch.total is not None else total
             pending.append(session.submit(batch.raws) if session else raw_page(work, batch.raws, bulk=bulk))
-        else:
+        elif session is None:
             pending.append(dict_page(work, batch, bulk=bulk))
+        else:
+            msg = f"{where}: the OData source returned rows that are not raw entities"
+            raise SapBridgeError(msg)
         while len(pending) > work.converter.depth:
             finish(pending.popleft())
     while pending:
@@ -301,11 +307,23 @@ def _sync_partition(work: DatasetWork, partition: str | None, *, since: datetime
     result.inserted += inserted
     result.updated += written - inserted
     result.skipped = result.read - result.inserted - result.updated - result.unchanged
-    if since is None:
-        stored = session.unseen() if session else work.writer.unwritten_open_digests(scope)
+    if session is not None:
+        result.cleared += _clear_unmatched(work, session, where=where, open_before=open_before, read=read)
+    elif since is None:
+        stored = work.writer.unwritten_open_digests(scope)
         result.cleared += _clear_unseen(work, scope, stored, seen, where=where, open_before=open_before,
                                         read=read)
     return _as_datetime(newest)
+
+
+def _clear_unmatched(work: DatasetWork, session: ResyncSession, *, where: str, open_before: int,
+                     read: int) -> int:
+    """Clear the stored open rows no row read matched and this run did not write, unless that is
+    more than the policy allows (the refusal rolls the whole sync back, clearing included)."""
+    ids, digests = session.unseen()
+    cleared = work.writer.clear_rows(ids, digests)
+    check_clear_share(where, to_clear=cleared, open_before=open_before, read=read, policy=work.policy)
+    return cleared
 
 
 def _clear_unseen(work: DatasetWork, scope: tuple[str, str] | None,
@@ -332,8 +350,8 @@ def _newest(rows: Sequence[tuple[Any, ...]], mapping: DatasetMapping, columns: l
     return max((r[at] for r in rows if r[at] is not None), default=None)
 
 
-def _keep(rows: list[tuple[Any, ...]], digests: list[int], writer: DatasetWriter,
-          mapping: DatasetMapping) -> tuple[list[tuple[Any, ...]], list[int]]:
+def _keep(rows: list[tuple[Any, ...]], digests: Digests, writer: DatasetWriter,
+          mapping: DatasetMapping) -> tuple[list[tuple[Any, ...]], Digests]:
     """Rows still in a kept state (e.g. credit status B or D), or already known to the store."""
     columns = writer.columns
     tests = [(columns.index(col), set(values)) for col, values in mapping.keep.items()]
@@ -345,7 +363,7 @@ def _keep(rows: list[tuple[Any, ...]], digests: list[int], writer: DatasetWriter
     others = [tuple(r[i] for i in key_at) for r in rows if not kept_state(r)]
     known = writer.known_keys(others)
     chosen = [i for i, r in enumerate(rows) if kept_state(r) or tuple(r[j] for j in key_at) in known]
-    return [rows[i] for i in chosen], [digests[i] for i in chosen]
+    return [rows[i] for i in chosen], digests[chosen]
 
 
 def _as_datetime(value: Any) -> datetime | None:

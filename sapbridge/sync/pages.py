@@ -1,8 +1,8 @@
 """One dataset's pages, from a batch read to the rows to write and the unchanged rows' digests.
 
-A snapshot resync of OData rows whose keys can be read raw is compared with the partition's
-stored rows in memory (:mod:`sapbridge.sync.resync`); an incremental read, or a dataset whose
-keys need its whole row converted, asks the store which rows differ, page by page.
+A snapshot resync of OData rows is compared with the partition's stored rows in memory
+(:mod:`sapbridge.sync.resync`); an incremental read, or rows read as dicts (RFC), asks the
+store which rows differ, page by page.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from sapbridge.mapping import DatasetMapping
-from sapbridge.sync.digest import canonical_digests, raw_digests
+from sapbridge.sync.digest import Digests, canonical_digests, raw_digests
 from sapbridge.sync.guards import ClearPolicy
 from sapbridge.sync.known import KnownRows
 from sapbridge.sync.resync import PageResult, ResyncSession, load_page
@@ -47,24 +47,23 @@ Page = Callable[[], PageResult]
 _NO_DIGESTS = np.empty(0, dtype=np.int64)
 
 
-def resync_session(work: DatasetWork, scope: tuple[str, str] | None) -> ResyncSession | None:
-    """A snapshot resync of OData rows whose keys can be read raw: compared in memory."""
-    if work.keys is None:
-        return None
+def resync_session(work: DatasetWork, scope: tuple[str, str] | None) -> ResyncSession:
+    """A snapshot resync of OData rows (raw pages): compared with the stored rows in memory."""
     known = KnownRows.build(work.writer.stored_rows(scope))
     return ResyncSession(work.converter, work.conversion, work.raw_seed, known)
 
 
-def _unchanged(digests: Sequence[int], write: Sequence[int]) -> np.ndarray[Any, Any]:
-    chosen = set(write)
-    return np.array([d for i, d in enumerate(digests) if i not in chosen], dtype=np.int64)
+def _unchanged(digests: Digests, write: Sequence[int]) -> np.ndarray[Any, Any]:
+    rest = np.ones(len(digests), dtype=bool)
+    rest[list(write)] = False
+    return np.asarray(digests[rest, 0])
 
 
 def _classified(work: DatasetWork, rows: list[tuple[Any, ...]], keys: Sequence[tuple[Any, ...]],
-                digests: Sequence[int]) -> PageResult:
+                digests: Digests) -> PageResult:
     """The rows to write (new, changed, or reopened) and the digests of the unchanged ones."""
     write = work.writer.to_write(keys, digests)
-    return PageResult([rows[i] for i in write], [digests[i] for i in write], _unchanged(digests, write))
+    return PageResult([rows[i] for i in write], digests[write], _unchanged(digests, write))
 
 
 def raw_page(work: DatasetWork, raws: list[Any], *, bulk: bool) -> Page:
@@ -81,7 +80,7 @@ def raw_page(work: DatasetWork, raws: list[Any], *, bulk: bool) -> Page:
     write = work.writer.to_write(work.keys.keys(raws), digests)
     unchanged = _unchanged(digests, write)
     converted = work.converter.submit(work.conversion, [raws[i] for i in write])
-    return lambda: PageResult(converted(), [digests[i] for i in write], unchanged)
+    return lambda: PageResult(converted(), digests[write], unchanged)
 
 
 def dict_page(work: DatasetWork, batch: Sequence[Mapping[str, Any]], *, bulk: bool) -> Page:

@@ -2,11 +2,11 @@
 the pages of a first load, converted where the resync's pages are.
 
 Each page's raw entities go, as one JSON array, to where the partition's pages are handled (the
-worker process for big pages, this process for small ones): there each row gets its digest and
-its key's hash, is compared with the partition's stored rows (:class:`KnownRows`, sent once
-with the first page), and only new and changed rows are converted. The writer gets back the
-rows to write and the digests of the unchanged ones; at the end, which stored rows were seen,
-for clearing the rest.
+worker process for big pages, this process for small ones): there each row gets its digest,
+is looked up among the partition's stored rows (:class:`KnownRows`, sent once with the first
+page), and only rows no stored row matches are converted. The writer gets back the rows to
+write and the digests of the unchanged ones; at the end, which stored rows were matched, so
+the rest can be cleared.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from sapbridge.mapping import ODataRoute
-from sapbridge.sync.digest import raw_digests
-from sapbridge.sync.known import KnownRows, key_hashes, key_texts
-from sapbridge.sync.rows import KeyReader, PageConverter, RowConversion
+from sapbridge.sync.digest import Digests, no_digests, raw_digests
+from sapbridge.sync.known import KnownRows, StoredRows
+from sapbridge.sync.rows import PageConverter, RowConversion
 
 __all__ = ["PageResult", "ResyncSession", "load_page"]
 
@@ -29,16 +28,15 @@ _RAW_ENTITIES = msgspec.json.Decoder(list[msgspec.Raw])
 
 Array = np.ndarray[Any, Any]
 
-_NO_DIGESTS = np.empty(0, dtype=np.int64)
-
 
 @dataclass(frozen=True, slots=True)
 class PageResult:
     """A page told apart: the rows to write with their digests, and the unchanged rows' digests."""
 
     rows: list[tuple[Any, ...]]
-    digests: list[int]
+    digests: Digests
     unchanged: Array
+    """The ``row_digest`` of each row read unchanged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,44 +53,33 @@ class _Partition:
     """The handling side's state for the partition in progress."""
 
     start: _Start
-    keys: KeyReader
     seen: Array
-
-
-def _begin(start: _Start) -> _Partition:
-    mapping, route_name = start.conversion.mapping, start.conversion.route_name
-    route = mapping.route(route_name)
-    assert isinstance(route, ODataRoute)
-    keys = KeyReader(mapping, route, sqlite=start.conversion.sqlite)
-    return _Partition(start, keys, np.zeros(len(start.known), dtype=bool))
 
 
 def resync_page(state: dict[str, Any], payload: bytes, start: _Start | None) -> PageResult:
     """Tell a page's rows apart from the stored ones; convert only those to write."""
     if start is not None:
-        state["resync"] = _begin(start)
+        state["resync"] = _Partition(start, np.zeros(len(start.known), dtype=bool))
     partition: _Partition = state["resync"]
     known, conversion = partition.start.known, partition.start.conversion
     raws = _RAW_ENTITIES.decode(payload)
-    digests = np.array(raw_digests(raws, partition.start.seed), dtype=np.int64)
-    hashes = key_hashes(key_texts(partition.keys.keys_of(payload)))
-    at, found = known.find(hashes)
-    same = known.unchanged(at, found, digests)
-    partition.seen[known.seen_positions(hashes[found])] = True
+    digests = raw_digests(raws, partition.start.seed)
+    at, same = known.match(digests)
+    partition.seen[at[same]] = True
     write = np.flatnonzero(~same)
     rows = conversion.json_rows(b"[" + b",".join([raws[i] for i in write]) + b"]") if len(write) else []
-    return PageResult(rows, digests[write].tolist(), digests[same])
+    return PageResult(rows, digests[write], digests[same, 0])
 
 
 def load_page(_state: dict[str, Any], conversion: RowConversion, payload: bytes, seed: int
               ) -> PageResult:
     """A page of an empty partition: every row converted, with its digest."""
     digests = raw_digests(_RAW_ENTITIES.decode(payload), seed)
-    return PageResult(conversion.json_rows(payload), digests, _NO_DIGESTS)
+    return PageResult(conversion.json_rows(payload), digests, no_digests()[:, 0])
 
 
 def seen_rows(state: dict[str, Any]) -> Array:
-    """Which of the partition's stored rows a key read this partition named."""
+    """Which of the partition's stored rows a row read matched."""
     partition: _Partition = state.pop("resync")
     return partition.seen
 
@@ -115,9 +102,8 @@ class ResyncSession:
         payload = b"[" + b",".join(raws) + b"]"
         return self.converter.call(resync_page, payload, start, in_worker=in_worker)
 
-    def unseen(self) -> tuple[Array, int]:
-        """After the last page: digests of the stored open rows not seen, and how many open rows
-        not seen have no digest."""
+    def unseen(self) -> StoredRows:
+        """After the last page: ids and digests of the stored open rows no row read matched."""
         seen = np.zeros(len(self.start.known), dtype=bool)
         for in_worker in sorted(self.started):
             seen |= self.converter.call(seen_rows, in_worker=in_worker)()

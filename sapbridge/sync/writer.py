@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,9 @@ from sqlalchemy import ARRAY, BigInteger, Table, and_, cast, column, func, or_, 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateIndex, DropIndex
+
+from sapbridge.sync.digest import Digests
+from sapbridge.sync.known import StoredRows
 
 __all__ = ["DatasetWriter"]
 
@@ -97,7 +101,7 @@ class DatasetWriter:
         derive = _DERIVED.get(table.name)
         self.derived = derive(self.columns) if derive and "credit_status" in self.columns else []
         self.key = [c.name for c in table.primary_key.columns if c.name != "system"]
-        self.names = [*self.columns, *(name for name, _ in self.derived), "row_digest"]
+        self.names = [*self.columns, *(name for name, _ in self.derived), "row_digest", "row_check"]
         self.upsert_sql = self._insert_sql()
 
     # ------------------------------------------------------------------ statements
@@ -126,26 +130,28 @@ class DatasetWriter:
         overrides = _CONFLICT_OVERRIDES.get(self.table.name, {})
         updates = [f"{c} = excluded.{c}" for c in self.columns if c not in keys and c not in overrides]
         updates += [f"{c} = {overrides[c]}" for c, _ in self.derived if c in overrides]
-        updates += ["row_digest = excluded.row_digest", "status = 'open'", "cleared_at = NULL",
+        updates += ["row_digest = excluded.row_digest", "row_check = excluded.row_check",
+                    "status = 'open'", "cleared_at = NULL",
                     "last_seen_at = excluded.last_seen_at", "last_seen_run = excluded.last_seen_run"]
         return f"{sql} ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {', '.join(updates)}"
 
-    def _bound(self, rows: Sequence[tuple[Any, ...]], digests: Sequence[int]) -> list[tuple[Any, ...]]:
+    def _bound(self, rows: Sequence[tuple[Any, ...]], digests: Digests) -> list[tuple[Any, ...]]:
+        pairs = digests.tolist()
         if self.derived:
             derived = [fn for _, fn in self.derived]
-            return [row + tuple(fn(row) for fn in derived) + (digest,)
-                    for row, digest in zip(rows, digests, strict=True)]
-        return [(*row, digest) for row, digest in zip(rows, digests, strict=True)]
+            return [row + tuple(fn(row) for fn in derived) + (digest, check)
+                    for row, (digest, check) in zip(rows, pairs, strict=True)]
+        return [(*row, digest, check) for row, (digest, check) in zip(rows, pairs, strict=True)]
 
     # ------------------------------------------------------------------ writes
 
-    def upsert(self, rows: Sequence[tuple[Any, ...]], digests: Sequence[int]) -> int:
+    def upsert(self, rows: Sequence[tuple[Any, ...]], digests: Digests) -> int:
         """Insert or refresh rows with their digests; returns how many were written."""
         if rows:
             self.conn.exec_driver_sql(self.upsert_sql, self._bound(rows, digests))
         return len(rows)
 
-    def insert_new(self, rows: Sequence[tuple[Any, ...]], digests: Sequence[int]) -> int:
+    def insert_new(self, rows: Sequence[tuple[Any, ...]], digests: Digests) -> int:
         """Rows of an empty partition: COPY on PostgreSQL (a page repeating a key upserts)."""
         if not rows:
             return 0
@@ -202,9 +208,10 @@ class DatasetWriter:
         """
         return self.sqlite and self.table_is_empty()
 
-    def to_write(self, keys: Sequence[tuple[Any, ...]], digests: Sequence[int]) -> list[int]:
+    def to_write(self, keys: Sequence[tuple[Any, ...]], pairs: Digests) -> list[int]:
         """Positions of the rows to write: keys the store lacks for this system, or holds with
         another digest, or not open. The store compares; only those positions come back."""
+        digests = pairs[:, 0].tolist()
         width = len(self.key)
         chunk_size = _BOUND_VALUES // (width + 2)
         wanted: list[int] = []
@@ -264,16 +271,15 @@ class DatasetWriter:
         query = select(*cols).where(self.table.c.system == self.system, target.in_(values))
         return {tuple(row) for row in self.conn.execute(query)}
 
-    def stored_rows(self, partition: tuple[str, str] | None
-                    ) -> Iterator[tuple[list[str], np.ndarray[Any, Any]]]:
-        """The partition's open rows in chunks: key texts (the key's columns joined by the unit
-        separator, as :func:`sapbridge.sync.known.key_texts` joins them) and digests (-1 for
-        none); a server-side cursor on PostgreSQL, so a million rows stream."""
+    def stored_rows(self, partition: tuple[str, str] | None) -> Iterator[StoredRows]:
+        """The partition's open rows in chunks: row ids (SQLite's ``rowid``, PostgreSQL's
+        ``ctid`` as block * 65536 + line) and ``[row_digest, row_check]`` (-1 for none); a
+        server-side cursor on PostgreSQL, so a million rows stream."""
         marker = "?" if self.sqlite else "%s"
-        keys = " || char(31) || ".join(self.key) if self.sqlite else \
-            f"concat_ws(chr(31), {', '.join(self.key)})"
-        sql = (f"SELECT {keys}, COALESCE(row_digest, -1) FROM {self.table.name} "
-               f"WHERE system = {marker} AND status = 'open'")
+        row_id = "rowid" if self.sqlite else \
+            "((ctid::text::point)[0]::bigint * 65536 + (ctid::text::point)[1]::bigint)"
+        sql = (f"SELECT {row_id}, COALESCE(row_digest, -1), COALESCE(row_check, -1) "
+               f"FROM {self.table.name} WHERE system = {marker} AND status = 'open'")
         params: list[Any] = [self.system]
         if partition is not None:
             sql += f" AND {self.table.c[partition[0]].name} = {marker}"
@@ -284,8 +290,9 @@ class DatasetWriter:
         try:
             cursor.execute(sql, params)
             while chunk := cursor.fetchmany(_STORED_CHUNK):
-                digests = np.fromiter((row[1] for row in chunk), dtype=np.int64, count=len(chunk))
-                yield [row[0] for row in chunk], digests
+                values = np.fromiter(chain.from_iterable(chunk), dtype=np.int64, count=3 * len(chunk))
+                values = values.reshape(-1, 3)
+                yield values[:, 0], values[:, 1:]
         finally:
             cursor.close()
 
@@ -339,6 +346,39 @@ class DatasetWriter:
         statement = target.update().where(condition, or_(*chosen)).values(status="cleared",
                                                                           cleared_at=self.now)
         return int(self.conn.execute(statement).rowcount or 0)
+
+    def clear_rows(self, ids: np.ndarray[Any, Any], digests: Digests) -> int:
+        """Mark cleared the open rows with these ids that still have these digests, unless this
+        run wrote them (a changed row read again); returns how many.
+
+        The digest condition makes a stale id harmless: it can only miss a row, never clear
+        another one."""
+        if not len(ids):
+            return 0
+        stamp = self._literal(self.now)
+        if self.sqlite:
+            self.conn.exec_driver_sql("CREATE TEMPORARY TABLE IF NOT EXISTS sync_unseen_rows "
+                                      "(id INTEGER PRIMARY KEY, digest BIGINT, checksum BIGINT)")
+            self.conn.exec_driver_sql("DELETE FROM sync_unseen_rows")
+            self.conn.exec_driver_sql("INSERT INTO sync_unseen_rows VALUES (?, ?, ?)",
+                                      [(i, d, c) for i, (d, c) in zip(ids.tolist(), digests.tolist(),
+                                                                      strict=True)])
+            # ``+system``: without it SQLite walks an index of every row of the system instead
+            # of looking the few ids up.
+            sql = (f"UPDATE {self.table.name} SET status = 'cleared', cleared_at = {stamp} "
+                   "WHERE rowid IN (SELECT id FROM sync_unseen_rows) AND +system = ? "
+                   "AND status = 'open' AND last_seen_run <> ? "
+                   "AND (COALESCE(row_digest, -1), COALESCE(row_check, -1)) = "
+                   f"(SELECT digest, checksum FROM sync_unseen_rows WHERE id = {self.table.name}.rowid)")
+            params: tuple[Any, ...] = (self.system, self.run_id)
+        else:
+            sql = (f"UPDATE {self.table.name} AS t SET status = 'cleared', cleared_at = {stamp}::timestamptz "
+                   "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS u(id, digest, checksum) "
+                   "WHERE t.ctid = format('(%%s,%%s)', u.id / 65536, u.id %% 65536)::tid "
+                   "AND t.system = %s AND t.status = 'open' AND t.last_seen_run <> %s "
+                   "AND COALESCE(t.row_digest, -1) = u.digest AND COALESCE(t.row_check, -1) = u.checksum")
+            params = (ids.tolist(), digests[:, 0].tolist(), digests[:, 1].tolist(), self.system, self.run_id)
+        return int(self.conn.exec_driver_sql(sql, params).rowcount or 0)
 
     @contextmanager
     def indexes_deferred(self) -> Iterator[None]:

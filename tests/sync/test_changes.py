@@ -78,50 +78,75 @@ def test_an_edited_stored_row_is_repaired_by_the_next_sync(store):
     assert stored(store)["0000000001"].amount == Decimal("100.00")
 
 
-def test_digest_collision_between_keys_never_loses_a_row_or_clears_a_seen_one(store, monkeypatch):
-    """Every row gets the same digest, by construction: rows are still told apart by key."""
+def test_rows_sharing_a_digest_are_all_written_and_unseen_ones_still_cleared(store, monkeypatch):
+    """Every row gets the same digest, by construction: no stored row can then be matched, so
+    every row read is written (none skipped as unchanged) and only rows not read are cleared."""
+    import numpy as np
+
     import sapbridge.sync.pages as pages
     import sapbridge.sync.resync as resync
 
     for module in (pages, resync):  # every place a page's digests are taken
-        monkeypatch.setattr(module, "raw_digests", lambda raws, seed: [42] * len(raws))
+        monkeypatch.setattr(module, "raw_digests", lambda raws, seed: np.full((len(raws), 2), 42))
     gateway = Gateway([item(1), item(2)])
     sync(store, gateway, "r1")
-    gateway.items = [item(1), item(2), item(3)]
+    gateway.items = [item(1, "5.00"), item(2), item(3)]
     counts = sync(store, gateway, "r2")
-    assert (counts["inserted"], counts["unchanged"]) == (1, 2), "a new row hidden by another's digest"
+    assert counts == {"read": 3, "inserted": 1, "updated": 2, "unchanged": 0, "cleared": 0}
+    assert stored(store)["0000000001"].amount == Decimal("5.00")
     gateway.items = [item(1)]
     counts = sync(store, gateway, "r3")
     rows = stored(store)
-    assert rows["0000000001"].status == "open"
-    # The two unseen rows share the seen row's digest: clearing fails open (keeps them) rather
-    # than risking a false clearing; a real 63-bit collision is about 1 in 10^18 per pair.
-    assert counts["cleared"] == 0
-    assert {rows["0000000002"].status, rows["0000000003"].status} == {"open"}
+    assert (counts["updated"], counts["cleared"]) == (1, 2)
+    assert [rows[f"{i:010d}"].status for i in (1, 2, 3)] == ["open", "cleared", "cleared"]
 
 
-def test_key_hash_collision_between_keys_never_skips_a_changed_or_new_row(store, monkeypatch):
-    """Every key hashes alike, by construction: a row is then never taken as unchanged, so
-    changed and new rows are all written and nothing unseen is lost or wrongly kept."""
-    import numpy as np
+def test_a_row_is_unchanged_only_when_both_halves_of_its_digest_match(store, monkeypatch):
+    """The first half of every digest names only the row's key, by construction, so a changed
+    row keeps its first half: the second half alone tells it changed, and it is written."""
+    import orjson
+    import xxhash
 
-    import sapbridge.sync.known as known
     import sapbridge.sync.resync as resync
 
-    for module in (known, resync):  # the stored rows' key hashes and the read rows'
-        monkeypatch.setattr(module, "key_hashes", lambda texts: np.full(len(texts), 7, dtype=np.int64))
-    gateway = Gateway([item(1), item(2), item(3)])
+    real = resync.raw_digests
+
+    def first_half_by_key(raws, seed):
+        pairs = real(raws, seed)
+        pairs[:, 0] = [xxhash.xxh3_64_intdigest(orjson.loads(bytes(raw))["AccountingDocument"].encode()) >> 1
+                       for raw in raws]
+        return pairs
+
+    monkeypatch.setattr(resync, "raw_digests", first_half_by_key)
+    gateway = Gateway([item(i) for i in range(1, 5)])
     sync(store, gateway, "r1")
-    gateway.items = [item(1, "9.99"), item(2), item(4)]
+    with store.engine.connect() as conn:
+        halves = {r.document: r.row_digest for r in conn.execute(select(open_items))}
+    gateway.items[1] = item(2, "77.00")
     counts = sync(store, gateway, "r2")
-    assert (counts["read"], counts["inserted"], counts["unchanged"]) == (3, 1, 0)
-    assert counts["updated"] == 2, "rows not told apart by key hash are rewritten, not skipped"
+    assert counts == {"read": 4, "inserted": 0, "updated": 1, "unchanged": 3, "cleared": 0}
     rows = stored(store)
-    assert rows["0000000001"].amount == Decimal("9.99")
-    assert rows["0000000004"].status == "open"
-    # Row 3 shares its key hash with rows seen, so it counts as seen: clearing fails open.
-    assert counts["cleared"] == 0
-    assert rows["0000000003"].status == "open"
+    assert rows["0000000002"].amount == Decimal("77.00")
+    assert rows["0000000002"].row_digest == halves["0000000002"], "the construction kept the first half"
+    assert rows["0000000002"].row_check is not None
+
+
+def test_a_stale_row_id_never_clears_another_row(store):
+    """Clearing names rows by id and digest: an id that now holds another row is left alone."""
+    from datetime import UTC, datetime
+
+    from sapbridge.sync.writer import DatasetWriter
+
+    gateway = Gateway([item(1), item(2)])
+    sync(store, gateway, "r1")
+    columns = MAPPINGS["open_items"].columns(MAPPINGS["open_items"].odata)
+    with store.engine.begin() as conn:
+        writer = DatasetWriter(conn, open_items, columns, system="T", run_id="r9", now=datetime.now(UTC))
+        ids, digests = next(writer.stored_rows(("company_code", "1000")))
+        swapped = digests[::-1].copy()
+        assert writer.clear_rows(ids, swapped) == 0, "an id with another row's digest was cleared"
+        assert writer.clear_rows(ids[:1], digests[:1]) == 1
+    assert sorted(r.status for r in stored(store).values()) == ["cleared", "open"]
 
 
 def test_a_mapping_change_rewrites_every_row_once(store, monkeypatch):

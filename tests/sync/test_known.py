@@ -1,46 +1,51 @@
-"""The stored rows' key hashes and digests a resync compares with, in memory."""
+"""The stored rows' digests a resync looks the rows read up in, in memory."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from sapbridge.sync.known import KnownRows, key_hashes, key_texts
+from sapbridge.sync.known import KnownRows
 
 
-def known(keys, digests):
-    return KnownRows.build([(key_texts(keys), np.array(digests, dtype=np.int64))])
+def known(ids, pairs):
+    return KnownRows.build([(np.array(ids, dtype=np.int64), np.array(pairs, dtype=np.int64).reshape(-1, 2))])
 
 
-def test_a_row_is_unchanged_only_with_its_own_key_and_digest():
-    stored = known([("1000", "A"), ("1000", "B"), ("2000", "A")], [11, 22, -1])
-    read = key_hashes(key_texts([("1000", "B"), ("1000", "A"), ("2000", "A"), ("3000", "A")]))
-    at, found = stored.find(read)
-    same = stored.unchanged(at, found, np.array([22, 99, 33, 11], dtype=np.int64))
-    # same digest; another digest; a stored row without digest; a key the store lacks
-    assert same.tolist() == [True, False, False, False]
+def read(*pairs):
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
 
-def test_a_key_hash_two_stored_keys_share_is_never_unchanged_and_both_count_as_seen(monkeypatch):
-    import sapbridge.sync.known as module
+def test_a_row_is_unchanged_only_when_one_stored_row_has_both_halves_of_its_digest():
+    stored = known([10, 11, 12], [(22, 5), (11, 6), (-1, -1)])
+    at, same = stored.match(read((11, 6), (22, 9), (33, 1), (-1, -1), (7, 7)))
+    # both halves; the first half only; unknown; a stored row without digest; unknown
+    assert same.tolist() == [True, False, False, False, False]
+    assert stored.ids[at[0]] == 11
 
-    real = module.key_hashes
-    collide = {"1\x1fA", "1\x1fB"}  # these two keys hash alike, by construction
-    monkeypatch.setattr(module, "key_hashes", lambda texts: np.array(
-        [7 if text in collide else int(real([text])[0]) for text in texts], dtype=np.int64))
-    stored = known([("1", "A"), ("1", "B"), ("1", "C")], [5, 6, 8])
-    read = module.key_hashes(key_texts([("1", "A")]))
-    at, found = stored.find(read)
-    assert found.all()
-    assert not stored.unchanged(at, found, np.array([5], dtype=np.int64)).any()
+
+def test_a_digest_two_stored_rows_share_matches_neither_and_leaves_both_unseen():
+    stored = known([1, 2, 3], [(5, 1), (5, 2), (8, 3)])
+    at, same = stored.match(read((5, 1), (5, 2), (8, 3)))
+    assert same.tolist() == [False, False, True]
     seen = np.zeros(len(stored), dtype=bool)
-    seen[stored.seen_positions(read)] = True
-    digests, missing = stored.unseen(seen)
-    assert (digests.tolist(), missing) == ([8], 0), "both keys of the shared hash count as seen"
+    seen[at[same]] = True
+    ids, digests = stored.unseen(seen)
+    assert sorted(ids.tolist()) == [1, 2]
+    assert sorted(map(tuple, digests.tolist())) == [(5, 1), (5, 2)]
 
 
-def test_unseen_rows_without_a_digest_are_counted_apart():
-    stored = known([("1",), ("2",), ("3",)], [4, -1, 6])
+def test_unseen_rows_keep_their_ids_and_digests_together():
+    stored = known([30, 10, 20], [(9, 1), (3, 1), (6, 1)])
     seen = np.zeros(3, dtype=bool)
-    seen[stored.seen_positions(key_hashes(key_texts([("3",)])))] = True
-    digests, missing = stored.unseen(seen)
-    assert (digests.tolist(), missing) == ([4], 1)
+    _, same = stored.match(read((6, 1)))
+    assert same.all()
+    seen[stored.match(read((6, 1)))[0]] = True
+    ids, digests = stored.unseen(seen)
+    assert dict(zip(ids.tolist(), map(tuple, digests.tolist()), strict=True)) == {10: (3, 1), 30: (9, 1)}
+
+
+def test_an_empty_partition_matches_nothing():
+    stored = KnownRows.build([])
+    _, same = stored.match(read((1, 1)))
+    assert not same.any()
+    assert len(stored.unseen(np.zeros(0, dtype=bool))[0]) == 0
