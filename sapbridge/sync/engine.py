@@ -238,6 +238,7 @@ def _sync_dataset(conn: Connection, mapping: DatasetMapping, request: SyncReques
     )
     result = DatasetSummary(dataset=mapping.dataset, route=route_name, mode="full",
                             partitions=[p or "*" for p in partitions])
+    first_load = writer.table_is_empty()
     with writer.indexes_deferred() if writer.defers_indexes() else nullcontext():
         for partition in partitions:
             bookmark = get_bookmark(conn, request.system, mapping.dataset, partition or "*") \
@@ -251,6 +252,8 @@ def _sync_dataset(conn: Connection, mapping: DatasetMapping, request: SyncReques
                 if latest is not None:
                     set_bookmark(conn, request.system, mapping.dataset, partition or "*", latest, now)
                     result.bookmark = latest.isoformat()
+    if first_load:
+        writer.refresh_statistics()
     result.seconds = round(time.perf_counter() - clock, 3)
     log.info("dataset_synced", **{k: v for k, v in asdict(result).items() if k != "partitions"})
     return result
@@ -308,7 +311,8 @@ def _sync_partition(work: DatasetWork, partition: str | None, *, since: datetime
     result.updated += written - inserted
     result.skipped = result.read - result.inserted - result.updated - result.unchanged
     if session is not None:
-        result.cleared += _clear_unmatched(work, session, where=where, open_before=open_before, read=read)
+        result.cleared += _clear_unmatched(work, session, scope, where=where, open_before=open_before,
+                                           read=read)
     elif since is None:
         stored = work.writer.unwritten_open_digests(scope)
         result.cleared += _clear_unseen(work, scope, stored, seen, where=where, open_before=open_before,
@@ -316,12 +320,12 @@ def _sync_partition(work: DatasetWork, partition: str | None, *, since: datetime
     return _as_datetime(newest)
 
 
-def _clear_unmatched(work: DatasetWork, session: ResyncSession, *, where: str, open_before: int,
-                     read: int) -> int:
+def _clear_unmatched(work: DatasetWork, session: ResyncSession, scope: tuple[str, str] | None, *,
+                     where: str, open_before: int, read: int) -> int:
     """Clear the stored open rows no row read matched and this run did not write, unless that is
     more than the policy allows (the refusal rolls the whole sync back, clearing included)."""
     ids, digests = session.unseen()
-    cleared = work.writer.clear_rows(ids, digests)
+    cleared = work.writer.clear_rows(scope, ids, digests)
     check_clear_share(where, to_clear=cleared, open_before=open_before, read=read, policy=work.policy)
     return cleared
 
