@@ -258,6 +258,8 @@ def child_raw_path(fixtures: Path, page_size: int, limit: int) -> dict[str, Any]
 
 def child_write(fixtures: Path, page_size: int, url: str) -> dict[str, Any]:
     """The store's share alone: only the inserts of the already mapped pages are timed."""
+    import numpy as np
+
     from sapbridge.store import open_store
     from sapbridge.store.schema import open_items
     from sapbridge.sync.writer import DatasetWriter
@@ -274,7 +276,7 @@ def child_write(fixtures: Path, page_size: int, url: str) -> dict[str, Any]:
             for page in _pages(fixtures, page_size):
                 mapped = build(page.rows)
                 started = time.perf_counter()
-                rows += writer.insert_new(mapped, [0] * len(mapped))
+                rows += writer.insert_new(mapped, np.zeros((len(mapped), 2), dtype=np.int64))
                 seconds += time.perf_counter() - started
         store.dispose()
     return {"rows": rows, "seconds": seconds, "peak_mb": peak_mb()}

@@ -46,7 +46,7 @@ class KnownRows:
         parts = list(chunks)
         ids = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=np.int64)
         pairs = np.concatenate([p[1] for p in parts]) if parts else np.empty((0, 2), dtype=np.int64)
-        order = np.argsort(pairs[:, 0], kind="stable")
+        order = np.argsort(pairs[:, 0])  # rows sharing a digest are never matched: any order
         ids, digests, checks = ids[order], pairs[order, 0], pairs[order, 1]
         comparable = (digests >= 0) & (checks >= 0)
         if len(digests) > 1:

@@ -1,10 +1,10 @@
 """From raw SAP rows to canonical tuples: keys alone, whole rows, and a worker process for pages.
 
-A resync reads only the key fields of each raw OData entity (a typed msgspec decoder skips the
-rest) to compare its digest with the stored one; only new and changed rows are converted in
-full. Converting big pages runs in a worker process pipelined with the writer (at most
-``depth`` pages in flight, so memory stays bounded); small reads convert in-process, where a
-worker would cost more to start than it saves.
+An incremental read decodes only the key fields of each raw OData entity (a typed msgspec
+decoder skips the rest) to compare its digest with the stored row of that key; only new and
+changed rows are converted in full. Converting big pages runs in a worker process pipelined
+with the writer (at most ``depth`` pages in flight, so memory stays bounded); small reads
+convert in-process, where a worker would cost more to start than it saves.
 """
 
 from __future__ import annotations
