@@ -143,6 +143,7 @@ def test_a_failing_command_is_reported_with_its_readme_line(tmp_path):
     assert subprocess.run(["bash", "-c", checked_script(expected)], check=False).returncode == 0
 
 
+@pytest.mark.xdist_group("readme")  # the blocks build on one another: one worker, in order
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.name for b in BLOCKS])
 def test_readme_block_runs(block: Block, clone: Path):
     if block.skipped:
