@@ -266,8 +266,9 @@ def _sync_partition(work: DatasetWork, partition: str | None, *, since: datetime
     scope = (mapping.partition, partition) if partition is not None else None
     where = f"{mapping.dataset}" + (f" {mapping.partition}={partition}" if partition is not None else "")
     before = writer.count(scope)
-    open_before = writer.count(scope, open_only=True) if since is None else 0
     bulk = before == 0
+    open_before: int | None = None if since is None and not bulk else 0
+    """The partition's open rows before this sync wrote any: the clearing guard's measure."""
     read, written, total = 0, 0, None
     seen: list[np.ndarray[Any, Any]] = []
     newest: Any = None
@@ -289,8 +290,12 @@ def _sync_partition(work: DatasetWork, partition: str | None, *, since: datetime
             seen.append(done.unchanged)
 
     for batch in work.source.batches(partition, since, progress):
-        if isinstance(batch, RawBatch) and read == 0 and since is None and not bulk:
-            session = resync_session(work, scope)
+        if open_before is None:  # the first batch of a snapshot resync, before any write
+            if isinstance(batch, RawBatch):
+                session = resync_session(work, scope)
+                open_before = len(session.start.known)
+            else:
+                open_before = writer.count(scope, open_only=True)
         read += len(batch)
         if isinstance(batch, RawBatch):
             total = batch.total if batch.total is not None else total
@@ -305,6 +310,8 @@ def _sync_partition(work: DatasetWork, partition: str | None, *, since: datetime
     while pending:
         finish(pending.popleft())
     check_count(where, read, total)
+    if open_before is None:  # nothing read, so nothing written
+        open_before = writer.count(scope, open_only=True)
     result.read += read
     inserted = writer.count(scope) - before
     result.inserted += inserted
