@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import ARRAY, BigInteger, Table, and_, cast, column, func, or_, select, table, tuple_
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.schema import CreateIndex, DropIndex
 
 from sapbridge.sync.digest import Digests
@@ -36,6 +36,9 @@ _BOUND_VALUES = 30_000
 
 _STAGED_MIN_ROWS = 50
 """Rows of a PostgreSQL upsert from which staging them by COPY is the faster way."""
+
+_ANALYZE_WAIT_MS = 200
+"""How long a first load waits for the lock of its closing ``ANALYZE`` (PostgreSQL)."""
 
 _STORED_CHUNK = 50_000
 """Stored rows read at a time for a resync's comparison."""
@@ -410,11 +413,26 @@ class DatasetWriter:
                f"(SELECT digest, checksum FROM sync_unseen_rows WHERE id = {self.table.name}.rowid)")
         return int(self.conn.exec_driver_sql(sql, (self.system, self.run_id)).rowcount or 0)
 
-    def refresh_statistics(self) -> None:
+    def refresh_statistics(self) -> bool:
         """Fresh planner statistics after a first load (PostgreSQL), so the next resync's
-        clearing scans the partition instead of walking an index of it."""
-        if not self.sqlite:
+        clearing scans the partition instead of walking an index of it; True when taken.
+
+        ``ANALYZE`` holds its lock until this sync commits, so a partition loading the same
+        table beside this one (Airflow's mapped syncs) would wait for it: when the lock is not
+        free within a moment the statistics are left to autovacuum instead."""
+        if self.sqlite:
+            return False
+        previous = self.conn.exec_driver_sql("SHOW lock_timeout").scalar_one()
+        savepoint = self.conn.begin_nested()
+        try:
+            self.conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{_ANALYZE_WAIT_MS}ms'")
             self.conn.exec_driver_sql(f"ANALYZE {self.table.name}")
+        except OperationalError:
+            savepoint.rollback()  # also undoes the SET LOCAL
+            return False
+        savepoint.commit()
+        self.conn.exec_driver_sql("SELECT set_config('lock_timeout', %s, true)", (previous,))
+        return True
 
     def _scope_sql(self, partition: tuple[str, str] | None) -> tuple[str, list[Any]]:
         marker = "?" if self.sqlite else "%s"

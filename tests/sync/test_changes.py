@@ -201,3 +201,27 @@ def test_pages_split_between_the_worker_and_this_process_give_exact_counts(store
     assert rows["0000000007"].status == "cleared"
     assert {r.last_seen_run for d, r in rows.items() if d not in {"0000000001", "0000000013",
                                                                    "0000000040", "0000000007"}} == {"r1"}
+
+
+@pytest.mark.postgres
+def test_a_first_load_never_waits_on_another_sync_for_its_statistics(pg_store):
+    """Another transaction holding the table's ANALYZE lock (a partition loading beside this one)
+    must not hold this first load up: it commits without the statistics, and with its rows."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    with pg_store.engine.connect() as other:
+        other.execute(text("LOCK TABLE open_items IN SHARE UPDATE EXCLUSIVE MODE"))
+        done: dict[str, object] = {}
+        worker = threading.Thread(target=lambda: done.update(counts=sync(pg_store, Gateway([item(1), item(2)]),
+                                                                         "r1")))
+        started = time.monotonic()
+        worker.start()
+        worker.join(timeout=30)
+        assert not worker.is_alive(), "the first load waited for the other transaction's lock"
+        assert time.monotonic() - started < 20
+        other.rollback()
+    assert done["counts"]["inserted"] == 2
+    assert sorted(stored(pg_store)) == ["0000000001", "0000000002"]
