@@ -191,6 +191,39 @@ class DatasetMapping:
         return build
 
 
+    def values_builder(self, route: ODataRoute | RfcRoute, *, sqlite: bool = False
+                       ) -> tuple[tuple[str, ...], ValuesBuilder] | None:
+        """For a route whose every field converts one top-level SAP field on its own: the SAP
+        fields read, and a function from their value columns (one list per SAP field, in that
+        order) to the tuples :meth:`batch_builder` returns for the same rows. ``None`` when a
+        field reads more than its own value (a ``nav/Field`` path, a sign or currency field,
+        due days, a constant). Raises ``ValueError`` on a bad value without naming the field:
+        the caller converts the page again with :meth:`batch_builder` for the message."""
+        if not all(_reads_only_its_own_value(spec) for spec in route.fields):
+            return None
+        names = tuple(dict.fromkeys(spec.sap for spec in route.fields))
+        at = [names.index(spec.sap) for spec in route.fields]
+        converters = [values_converter(spec, sqlite=sqlite) for spec in route.fields]
+
+        def build(columns: Sequence[list[Any]]) -> list[tuple[Any, ...]]:
+            if not columns or not columns[0]:
+                return []
+            return list(zip(*(convert(columns[i]) for convert, i in zip(converters, at, strict=True)),
+                            strict=True))
+
+        return names, build
+
+
+ValuesBuilder = Callable[[Sequence[list[Any]]], list[tuple[Any, ...]]]
+"""Value columns (one list per SAP field) to canonical tuples."""
+
+
+def _reads_only_its_own_value(spec: FieldSpec) -> bool:
+    if not spec.sap or "/" in spec.sap or spec.convert in {"const", "due_date"}:
+        return False
+    return spec.convert != "amount" or _is_plain_amount(spec)
+
+
 # --------------------------------------------------------------------------- row building
 
 

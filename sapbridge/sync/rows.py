@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
@@ -44,8 +45,32 @@ class RowConversion:
         return built
 
     def json_rows(self, payload: bytes) -> list[tuple[Any, ...]]:
-        """Canonical tuples of a JSON array of raw entities."""
-        return self.rows(orjson.loads(payload))
+        """Canonical tuples of a JSON array of raw entities.
+
+        Where every field converts its own SAP value, the page is decoded straight into those
+        fields (msgspec skips the rest, about half the cost of decoding every entity into a
+        dict) and converted column by column; a bad value, or an entity that is not an
+        object, is converted again through :meth:`rows`, which names what is wrong."""
+        typed = self.mapping.values_builder(self.mapping.route(self.route_name), sqlite=self.sqlite)
+        if typed is None:
+            return self.rows(orjson.loads(payload))
+        names, build = typed
+        try:
+            entities = _fields_decoder(names).decode(payload)
+            built = build([list(map(attrgetter(f"f{i}"), entities)) for i in range(len(names))])
+        except (msgspec.ValidationError, ValueError, ArithmeticError):
+            return self.rows(orjson.loads(payload))
+        check_lengths(self.mapping.dataset, built, self.widths, self.key_at)
+        return built
+
+
+@lru_cache(maxsize=64)
+def _fields_decoder(names: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
+    """A decoder of a JSON array of entities into structs holding these SAP fields alone."""
+    fields = [(f"f{i}", Any, None) for i in range(len(names))]
+    struct = msgspec.defstruct("Entity", fields, rename=dict(zip((f[0] for f in fields), names, strict=True)),
+                               gc=False)
+    return msgspec.json.Decoder(list[struct])  # type: ignore[valid-type]
 
 
 def _convert_json(_state: dict[str, Any], conversion: RowConversion, payload: bytes
