@@ -16,7 +16,7 @@ from sapbridge.sync.rows import RowConversion
 MAPPINGS = load_mappings("mappings")
 
 ODD_VALUES = {
-    "str": ["  padded ", "", None, "Zürich \"quoted\" \\ back", 12, "\u00a0x"],
+    "str": ["  padded ", "", None, "Zürich \"quoted\" \\ back", 7, "\u00a0x"],
     "nonblank": ["", "x", None, " "],
     "alpha": ["123", "00123", "AB-1", None, "", " 7 "],
     "date": ["/Date(1767225600000)/", None, "20260131", "2026-01-31", ""],
