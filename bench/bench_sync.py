@@ -230,13 +230,21 @@ def _pages(fixtures: Path, page_size: int, decode: Any = None) -> Iterator[Any]:
 
 
 def child_hot_path(fixtures: Path, page_size: int, limit: int) -> dict[str, Any]:
-    """Decode (orjson) and map every row: what a first load must do besides writing."""
+    """Decode and map every row as a first load does (the pages' raw entities, converted by the
+    sync's own conversion): what a first load must do besides writing."""
+    from sapbridge.store.schema import open_items
+    from sapbridge.sync.guards import column_widths
+    from sapbridge.sync.rows import RowConversion
+    from sapbridge.sync.sources import _raw_decode
+
     mapping = load_mapping(ROOT / "mappings" / "open_items.toml")
     assert mapping.odata is not None
-    build = mapping.batch_builder(mapping.odata, sqlite=True)
+    columns = mapping.columns(mapping.odata)
+    conversion = RowConversion(mapping, "odata", True, tuple(column_widths(open_items, columns)),
+                               tuple(columns.index(k) for k in mapping.key))
     started, rows = time.perf_counter(), 0
-    for page in _pages(fixtures, page_size):
-        rows += len(build(page.rows))
+    for page in _pages(fixtures, page_size, decode=_raw_decode):
+        rows += len(conversion.json_rows(b"[" + b",".join(page.rows) + b"]"))
         if rows >= limit:
             break
     return {"rows": rows, "seconds": time.perf_counter() - started, "peak_mb": peak_mb()}
