@@ -239,7 +239,7 @@ def _sync_dataset(conn: Connection, mapping: DatasetMapping, request: SyncReques
     result = DatasetSummary(dataset=mapping.dataset, route=route_name, mode="full",
                             partitions=[p or "*" for p in partitions])
     first_load = writer.table_is_empty()
-    with writer.indexes_deferred() if writer.defers_indexes() else nullcontext():
+    with writer.indexes_deferred() if writer.defers_indexes(first_load) else nullcontext():
         for partition in partitions:
             bookmark = get_bookmark(conn, request.system, mapping.dataset, partition or "*") \
                 if incremental_capable else None

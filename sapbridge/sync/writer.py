@@ -231,14 +231,15 @@ class DatasetWriter:
         """True when the table holds no row at all (of any system): a first load."""
         return self.conn.execute(select(1).select_from(self.table).limit(1)).first() is None
 
-    def defers_indexes(self) -> bool:
-        """Whether this load builds the secondary indexes after it: a first load on SQLite.
+    def defers_indexes(self, first_load: bool) -> bool:
+        """Whether this load builds the secondary indexes after it: a first load (of a table that
+        was empty, :meth:`table_is_empty`) on SQLite.
 
         Not on PostgreSQL: ``DROP INDEX`` locks the whole table until commit, so partitions
         loading an empty table side by side (Airflow's mapped syncs) would queue behind one
         another; COPY fills an indexed table well enough there.
         """
-        return self.sqlite and self.table_is_empty()
+        return self.sqlite and first_load
 
     def to_write(self, keys: Sequence[tuple[Any, ...]], pairs: Digests) -> list[int]:
         """Positions of the rows to write: keys the store lacks for this system, or holds with
