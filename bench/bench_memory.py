@@ -79,15 +79,25 @@ def _generate_cash(folder: Path, items: int) -> dict[str, Any]:
 
 # --- the stages (each run in a fresh child process) -------------------------------------------
 
+def _in_fresh_store(folder: Path, stage: str, run: Callable[[Any, Any], Any]) -> Any:
+    """``run(store, settings)`` over a new SQLite store of this stage, closed after it."""
+    from sapbridge.config import load_settings
+    from sapbridge.store import open_store
+
+    store = open_store(f"sqlite:///{folder / f'{stage}.db'}")
+    try:
+        return run(store, load_settings(None))
+    finally:
+        store.dispose()
+
+
 def _recoveries_stage(stage: str, folder: Path, as_of: str) -> dict[str, Any]:
     from datetime import date
 
-    from sapbridge.config import load_settings
     from sapbridge.reconcile.bulk import no_cyclic_gc
     from sapbridge.reconcile.recoveries import RecoveriesConfig, classify, run_recoveries
     from sapbridge.reconcile.recoveries.inputs import read_claims, read_disputes
     from sapbridge.reconcile.recoveries.outputs import build_outputs, totals
-    from sapbridge.store import open_store
 
     started = time.perf_counter()
     day, config = date.fromisoformat(as_of), RecoveriesConfig()
@@ -96,12 +106,9 @@ def _recoveries_stage(stage: str, folder: Path, as_of: str) -> dict[str, Any]:
     if stage == "import":
         return {"started": started}
     if stage == "end-to-end":
-        store = open_store(f"sqlite:///{folder / f'{stage}.db'}")
-        try:
-            run = run_recoveries(store, load_settings(None), system="demo", claims=claims, out=out,
-                                 disputes=disputes, as_of=day, actor="bench")
-        finally:
-            store.dispose()
+        run = _in_fresh_store(folder, stage, lambda store, settings: run_recoveries(
+            store, settings, system="demo", claims=claims, out=out, disputes=disputes, as_of=day,
+            actor="bench"))
         return {"rows": run.summary["rows"], "started": started}
     with no_cyclic_gc():
         claim_records, cases = read_claims(claims), read_disputes(disputes, config)
@@ -115,14 +122,12 @@ def _recoveries_stage(stage: str, folder: Path, as_of: str) -> dict[str, Any]:
 
 def _cash_stage(stage: str, folder: Path) -> dict[str, Any]:
     from sapbridge.bankfiles import read_payments
-    from sapbridge.config import load_settings
     from sapbridge.reconcile.bulk import no_cyclic_gc
     from sapbridge.reconcile.cash import run_cash
     from sapbridge.reconcile.cash.config import CashConfig
     from sapbridge.reconcile.cash.inputs import load_customers, load_open_items
     from sapbridge.reconcile.cash.matcher import match_payments
     from sapbridge.reconcile.cash.outputs import summarise, write_outputs
-    from sapbridge.store import open_store
 
     started = time.perf_counter()
     bank, items, customers = folder / "bank.csv", folder / "items.csv", folder / "customers.csv"
@@ -130,12 +135,9 @@ def _cash_stage(stage: str, folder: Path) -> dict[str, Any]:
     if stage == "import":
         return {"started": started}
     if stage == "end-to-end":
-        store = open_store(f"sqlite:///{folder / f'{stage}.db'}")
-        try:
-            run = run_cash(store, load_settings(None), system="demo", payments=bank, out=out,
-                           open_items=items, customers=customers)
-        finally:
-            store.dispose()
+        run = _in_fresh_store(folder, stage, lambda store, settings: run_cash(
+            store, settings, system="demo", payments=bank, out=out, open_items=items,
+            customers=customers))
         return {"rows": run.summary["payments"], "started": started}
     with no_cyclic_gc():
         paid = read_payments(bank, None)
