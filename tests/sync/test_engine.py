@@ -139,3 +139,20 @@ def test_incremental_orders_keep_blocked_and_track_release(store):
 def test_unknown_object_is_a_clear_error(sqlite_store):
     with pytest.raises(Exception, match="unknown object"):
         sync(sqlite_store, ["invoices"], FakeSource({}))
+
+
+def test_a_source_mixing_raw_pages_and_dict_rows_fails_the_sync_and_writes_nothing(store):
+    """A resync compares raw pages in memory; dict rows after them could not be compared and
+    would leave unseen rows to be cleared wrongly, so the sync refuses, naming the partition."""
+    import orjson
+
+    from sapbridge.errors import SapBridgeError
+    from sapbridge.sync.sources import RawBatch
+
+    sync(store, ["open_items"], FakeSource({"1000": [[cube_row(1), cube_row(2)]]}), run="r1")
+    raw = RawBatch([orjson.dumps(cube_row(1, "5.00"))], None)
+    with pytest.raises(SapBridgeError, match=r"open_items company_code=1000: .* not raw entities"):
+        sync(store, ["open_items"], FakeSource({"1000": [raw, [cube_row(2)]]}), run="r2")
+    rows = open_rows(store)
+    assert rows["0000000001"].amount == Decimal("100.00")
+    assert {r.status for r in rows.values()} == {"open"}
