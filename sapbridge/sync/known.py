@@ -1,8 +1,8 @@
 """What the store holds for one partition before a snapshot resync, as compact arrays in memory.
 
 A resync looks each row read up by its digest among the partition's open rows, read once as
-arrays: each row's id in its table (SQLite's ``rowid``, PostgreSQL's ``ctid``) and its two
-digest halves (32 bytes a row with the sort: 32 MB for a million). A row read is unchanged
+arrays: each row's id in its table (SQLite's ``rowid``; PostgreSQL clears by digest and has
+none) and its two digest halves (32 bytes a row with the sort: 32 MB for a million). A row read is unchanged
 when exactly one stored open row has its 126-bit digest; anything else (no stored row has it,
 or two do) is written, which is always safe. Stored rows no digest found are the ones a
 snapshot may clear: the writer clears those the sync did not write (see
