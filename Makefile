@@ -22,7 +22,7 @@ demo: setup
 
 test: setup
 	SAPBRIDGE_TEST_PG_URL=$${SAPBRIDGE_TEST_PG_URL:-$$(bash scripts/ensure-postgres.sh)} \
-		$(BIN)/python -m pytest -n auto --dist loadgroup
+		$(BIN)/python -m pytest -n auto
 
 lint: setup
 	$(BIN)/ruff check .
